@@ -1,0 +1,33 @@
+# The one command surface for people and CI.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test test-unit lint compose-check clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)  ## the whole pipeline locally: Redis (found or embedded) + every Procfile process
+	$(BIN)/python scripts/run_local.py
+
+test: $(STAMP)  ## every test: unit, integration (real Redis + Celery workers), e2e (all processes)
+	$(BIN)/python -m pytest tests
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+compose-check:  ## validate docker-compose.yml (needs the docker-compose client, no engine)
+	INGEST_API_KEYS=ci:x PUBLISH_API_KEY=x docker-compose -f docker-compose.yml config --quiet
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

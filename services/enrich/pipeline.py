@@ -1,0 +1,69 @@
+"""`enrich(raw) -> article`: the whole enrichment, pure (no network, no Redis).
+
+`raw` is what ingest stored (`title`, `body` or `html`, optional `language`, `url`, `source`,
+`authors`, `published_at`) plus, when the worker calls it, `id`, `version` and `received_at`.
+The result uses IPTC ninjs field names (DESIGN.md §5).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from services.enrich.cleaning import article_text
+from services.enrich.entities import KINDS, mentions_in, resolve
+from services.enrich.language import detect_language
+from services.enrich.nlp import pipeline_for
+from services.enrich.topics import subjects
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_KEYWORD_POS = {"NOUN", "PROPN"}
+
+
+def enrich(raw: dict) -> dict:
+    text = article_text(raw)
+    language = raw.get("language") or detect_language(f"{raw['title']}\n{text}")
+    nlp = pipeline_for(language)
+    doc = nlp(text) if nlp else None
+    entities = resolve(mentions_in(doc), len(text)) if doc else {kind: [] for kind in KINDS}
+    lemmas = [t.lemma_.lower() for t in doc if t.is_alpha and not t.is_stop] if doc else []
+    sentences = [s.text.strip() for s in doc.sents] if doc else _SENTENCE_END.split(text)
+    return {
+        **({"uri": f"urn:newsflow:article:{raw['id']}"} if raw.get("id") else {}),
+        "version": raw.get("version", 1),
+        "type": "text",
+        "language": language,
+        **({"firstcreated": raw.get("published_at") or raw["received_at"]} if raw.get("received_at") else {}),
+        **({"versioncreated": raw["received_at"]} if raw.get("received_at") else {}),
+        "headlines": [{"role": "main", "value": raw["title"].strip()}],
+        "bodies": [{"role": "main", "contenttype": "text/plain", "value": text}],
+        "descriptions": [{"role": "summary", "value": summary(sentences, raw["title"])}],
+        **entities,
+        "subjects": subjects(lemmas),
+        "keywords": keywords(doc) if doc else [],
+        "source": raw.get("source"),
+        "url": raw.get("url"),
+        "authors": raw.get("authors", []),
+        "wordcount": len(text.split()),
+    }
+
+
+def summary(sentences: list[str], title: str, max_chars: int = 400) -> str:
+    """The lede: the first sentences that are not the headline again, up to `max_chars`."""
+    picked: list[str] = []
+    for sentence in sentences:
+        if not sentence or sentence.casefold() in title.casefold():
+            continue
+        if picked and len(" ".join(picked)) + len(sentence) > max_chars:
+            break
+        picked.append(sentence)
+        if len(picked) == 2:
+            break
+    return " ".join(picked)[:max_chars]
+
+
+def keywords(doc, limit: int = 10) -> list[str]:
+    counts = Counter(
+        t.lemma_.lower() for t in doc if t.pos_ in _KEYWORD_POS and t.is_alpha and not t.is_stop and len(t) > 2
+    )
+    return [word for word, _ in counts.most_common(limit)]

@@ -1,0 +1,44 @@
+"""Celery entrypoint of enrich: load by id, call the pipeline, store, hand on to publish."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+import redis
+from celery import shared_task
+
+from services.enrich.cleaning import NothingToEnrich
+from services.enrich.pipeline import enrich
+from shared.config import Settings
+from shared.store import ArticleStore, connect
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def store() -> ArticleStore:
+    settings = Settings.from_env()
+    return ArticleStore(connect(settings.redis_url), settings.stuck_after_s)
+
+
+@shared_task(
+    name="enrich.article", bind=True, acks_late=True,
+    autoretry_for=(redis.RedisError,), retry_backoff=2, retry_jitter=True, max_retries=5,
+)
+def enrich_article(task, article_id: str, version: int) -> None:
+    articles = store()
+    if not articles.start_enriching(article_id, version):
+        log.info("skip %s v%s: stale version or already enriched", article_id, version)
+        return
+    status, raw = articles.status(article_id), articles.raw(article_id)
+    try:
+        article = enrich({**raw, "id": article_id, "version": version, "received_at": status["version_received_at"]})
+    except NothingToEnrich as exc:
+        articles.fail(article_id, version, str(exc))
+        log.warning("article %s v%s failed permanently: %s", article_id, version, exc)
+        return
+    if articles.save_enriched(article_id, version, article):
+        task.app.send_task("publish.article", args=[article_id, version])
+        log.info("enriched %s v%s", article_id, version)
+

@@ -1,0 +1,10 @@
+"""`celery -A services.enrich.worker worker -Q enrich`."""
+
+from shared.celery_app import make_celery
+from shared.config import Settings
+from shared.logs import configure_logging
+
+settings = Settings.from_env()
+configure_logging(settings.log_level)
+celery = make_celery("enrich", settings)
+celery.conf.imports = ("services.enrich.tasks",)

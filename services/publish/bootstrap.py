@@ -1,0 +1,22 @@
+"""Wire the real adapters into a Publisher, once per process."""
+
+from __future__ import annotations
+
+import httpx
+from celery import Celery
+
+from services.publish.repository import PublishRepository
+from services.publish.usecases import Publisher
+from shared.config import Settings
+from shared.store import ArticleStore, connect
+
+
+def bootstrap(settings: Settings, celery: Celery) -> Publisher:
+    client = connect(settings.redis_url)
+    return Publisher(
+        settings=settings,
+        store=ArticleStore(client, settings.stuck_after_s),
+        repo=PublishRepository(client),
+        send_task=lambda name, args: celery.send_task(name, args=args),
+        http=httpx.Client(headers={"user-agent": "Newsflow-Webhooks/1"}),
+    )

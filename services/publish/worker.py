@@ -1,0 +1,10 @@
+"""`celery -A services.publish.worker worker -Q publish,deliver`."""
+
+from shared.celery_app import make_celery
+from shared.config import Settings
+from shared.logs import configure_logging
+
+settings = Settings.from_env()
+configure_logging(settings.log_level)
+celery = make_celery("publish", settings)
+celery.conf.imports = ("services.publish.tasks",)

@@ -1,0 +1,43 @@
+"""One Celery factory for every process, so reliability settings live in one place.
+
+Services reach each other only by task *name* (`send_task`); the routes below are the
+contract of DESIGN.md §4.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from shared.config import Settings
+
+TASK_ROUTES = {
+    "enrich.article": {"queue": "enrich"},
+    "publish.article": {"queue": "publish"},
+    "publish.deliver": {"queue": "deliver"},
+    "publish.poll_due": {"queue": "publish"},
+    "ops.sweep": {"queue": "ops"},
+}
+
+
+def make_celery(name: str, settings: Settings) -> Celery:
+    app = Celery(name, broker=settings.broker_url)
+    app.conf.update(
+        task_routes=TASK_ROUTES,
+        task_default_queue="ops",
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        # A task is acknowledged only when it finished, and re-queued if its worker died:
+        # the store makes re-runs harmless.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_time_limit=settings.task_time_limit_s,
+        task_soft_time_limit=int(settings.task_time_limit_s * 0.8),
+        broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout_s},
+        broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,
+        worker_hijack_root_logger=False,
+        enable_utc=True,
+    )
+    return app

@@ -1,0 +1,173 @@
+"""The article store: Redis is the source of truth, the queue only a hint.
+
+Keys (all under `nf:`):
+  article:<id>           hash   id, version, state, content_hash, received_at (first version),
+                                version_received_at, updated_at, error
+  article:<id>:raw       string JSON of the latest raw article (kept for re-processing)
+  article:<id>:enriched  string JSON of the finished article (ninjs fields)
+  deadlines              zset   id -> time by which a non-final article must move on
+  feed                   zset   id -> publication time, newest last
+
+Every state change is one Lua script, so the state, its version check and its deadline
+change together or not at all. A change for a stale version is refused, which is what
+makes the tasks idempotent on (article_id, version).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import redis
+
+RECEIVED, ENRICHING, ENRICHED, PUBLISHED, FAILED = "received", "enriching", "enriched", "published", "failed"
+FINAL_STATES = frozenset({PUBLISHED, FAILED})
+
+_ACCEPT = """
+local meta, raw_key, deadlines = KEYS[1], KEYS[2], KEYS[3]
+local id, content_hash, raw, now, deadline = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+if redis.call('HGET', meta, 'content_hash') == content_hash then
+  return {0, tonumber(redis.call('HGET', meta, 'version'))}
+end
+local version = redis.call('HINCRBY', meta, 'version', 1)
+redis.call('HSETNX', meta, 'received_at', now)
+redis.call('HSET', meta, 'id', id, 'content_hash', content_hash, 'state', 'received',
+           'version_received_at', now, 'updated_at', now, 'error', '')
+redis.call('SET', raw_key, raw)
+redis.call('ZADD', deadlines, deadline, id)
+return {1, version}
+"""
+
+# ARGV: id, version, allowed from-states (comma list), to-state, now, deadline ('' = final), error,
+#       enriched JSON ('' = leave), feed score ('' = leave)
+_TRANSITION = """
+local meta, deadlines, enriched_key, feed = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local id, version, allowed, to, now, deadline, err, enriched, score =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+if redis.call('HGET', meta, 'version') ~= version then return 0 end
+local state = redis.call('HGET', meta, 'state')
+if not string.find(',' .. allowed .. ',', ',' .. state .. ',', 1, true) then return 0 end
+redis.call('HSET', meta, 'state', to, 'updated_at', now, 'error', err)
+if deadline == '' then redis.call('ZREM', deadlines, id) else redis.call('ZADD', deadlines, deadline, id) end
+if enriched ~= '' then redis.call('SET', enriched_key, enriched) end
+if score ~= '' then redis.call('ZADD', feed, score, id) end
+return 1
+"""
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Accepted:
+    version: int
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class StuckArticle:
+    article_id: str
+    version: int
+    state: str
+
+
+class ArticleStore:
+    def __init__(self, client: redis.Redis, stuck_after_s: float = 120.0, prefix: str = "nf:"):
+        self.redis = client
+        self.stuck_after_s = stuck_after_s
+        self.prefix = prefix
+        self._accept = client.register_script(_ACCEPT)
+        self._transition = client.register_script(_TRANSITION)
+
+    def _key(self, *parts: str) -> str:
+        return self.prefix + ":".join(parts)
+
+    def accept(self, article_id: str, raw: dict, content_hash: str) -> Accepted:
+        now = time.time()
+        created, version = self._accept(
+            keys=[self._key("article", article_id), self._key("article", article_id, "raw"), self._key("deadlines")],
+            args=[article_id, content_hash, json.dumps(raw), now, now + self.stuck_after_s],
+        )
+        return Accepted(version=int(version), duplicate=not created)
+
+    def _move(self, article_id, version, allowed, to, *, error="", enriched=None, published=False) -> bool:
+        now = time.time()
+        deadline = "" if to in FINAL_STATES else now + self.stuck_after_s
+        return bool(
+            self._transition(
+                keys=[
+                    self._key("article", article_id),
+                    self._key("deadlines"),
+                    self._key("article", article_id, "enriched"),
+                    self._key("feed"),
+                ],
+                args=[
+                    article_id, str(version), ",".join(allowed), to, now, deadline, error,
+                    json.dumps(enriched) if enriched is not None else "", now if published else "",
+                ],
+            )
+        )
+
+    def start_enriching(self, article_id: str, version: int) -> bool:
+        """Claim (article_id, version) for enrichment; False if stale or already past it."""
+        return self._move(article_id, version, (RECEIVED, ENRICHING), ENRICHING)
+
+    def save_enriched(self, article_id: str, version: int, article: dict) -> bool:
+        return self._move(article_id, version, (RECEIVED, ENRICHING), ENRICHED, enriched=article)
+
+    def mark_published(self, article_id: str, version: int) -> bool:
+        return self._move(article_id, version, (ENRICHED,), PUBLISHED, published=True)
+
+    def fail(self, article_id: str, version: int, reason: str) -> bool:
+        return self._move(article_id, version, (RECEIVED, ENRICHING, ENRICHED), FAILED, error=reason)
+
+    def status(self, article_id: str) -> dict | None:
+        meta = self.redis.hgetall(self._key("article", article_id))
+        if not meta:
+            return None
+        return {
+            "id": article_id,
+            "version": int(meta["version"]),
+            "status": meta["state"],
+            "received_at": iso(float(meta["received_at"])),
+            "version_received_at": iso(float(meta["version_received_at"])),
+            "updated_at": iso(float(meta["updated_at"])),
+            **({"error": meta["error"]} if meta.get("error") else {}),
+        }
+
+    def raw(self, article_id: str) -> dict | None:
+        data = self.redis.get(self._key("article", article_id, "raw"))
+        return json.loads(data) if data else None
+
+    def enriched(self, article_id: str) -> dict | None:
+        data = self.redis.get(self._key("article", article_id, "enriched"))
+        return json.loads(data) if data else None
+
+    def was_published(self, article_id: str) -> bool:
+        return self.redis.zscore(self._key("feed"), article_id) is not None
+
+    def overdue(self, limit: int = 500) -> list[StuckArticle]:
+        """Articles past their deadline, pushed a deadline further so one sweep takes each."""
+        now = time.time()
+        stuck = []
+        for article_id in self.redis.zrangebyscore(self._key("deadlines"), "-inf", now, start=0, num=limit):
+            meta = self.redis.hmget(self._key("article", article_id), "version", "state")
+            if meta[0] is None or meta[1] in FINAL_STATES:
+                self.redis.zrem(self._key("deadlines"), article_id)
+                continue
+            self.redis.zadd(self._key("deadlines"), {article_id: now + self.stuck_after_s}, xx=True)
+            stuck.append(StuckArticle(article_id, int(meta[0]), meta[1]))
+        return stuck
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.redis.ping())
+        except redis.RedisError:
+            return False
+
+
+def connect(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)

@@ -1,0 +1,141 @@
+"""What both Flask apps share: problem+json errors, bearer auth, health and metrics."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Callable
+
+import redis
+from flask import Blueprint, Flask, Response, g, jsonify, request
+from marshmallow import ValidationError
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+REQUESTS = Counter("newsflow_http_requests_total", "HTTP requests served", ["service", "route", "status"])
+
+
+class Problem(Exception):
+    """An error the client must see as RFC 9457 problem+json."""
+
+    def __init__(self, status: int, title: str, detail: str = "", errors: dict | None = None, headers=None):
+        super().__init__(detail or title)
+        self.status, self.title, self.detail, self.errors = status, title, detail, errors
+        self.headers = headers or {}
+
+
+def problem_response(status: int, title: str, detail: str = "", errors: dict | None = None, headers=None) -> Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail or title}
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    response.headers.update(headers or {})
+    return response
+
+
+def _handle_problem(exc: Problem) -> Response:
+    return problem_response(exc.status, exc.title, exc.detail, exc.errors, exc.headers)
+
+
+def _handle_validation(exc: ValidationError) -> Response:
+    errors = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+    return problem_response(422, "Unprocessable Content", "The request body failed validation.", errors)
+
+
+def _handle_http(exc: HTTPException) -> Response:
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]  # keeps Allow on 405
+    return problem_response(exc.code or 500, exc.name, exc.description or exc.name, headers=headers)
+
+
+def _handle_redis_down(exc: redis.RedisError) -> Response:
+    log.error("redis unavailable on %s %s: %s", request.method, request.path, exc)
+    return problem_response(503, "Service Unavailable", "Storage is unavailable; retry shortly.",
+                            headers={"Retry-After": "5"})
+
+
+def _handle_unexpected(exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return problem_response(500, "Internal Server Error", "An unexpected error occurred; it has been logged.")
+
+
+def json_body() -> dict:
+    """The request's JSON object, or the right problem: 415 not JSON, 400 malformed/not an object."""
+    if not request.is_json:
+        raise Problem(415, "Unsupported Media Type", "Send the body as application/json.")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise Problem(400, "Bad Request", "The body is not valid JSON.")
+    if not isinstance(data, dict):
+        raise Problem(422, "Unprocessable Content", "The body must be a JSON object.", {"_schema": ["Expected an object."]})
+    return data
+
+
+def bearer_guard(lookup: Callable[[str], str | None]) -> Callable[[], None]:
+    """A before_request hook admitting requests whose bearer key `lookup` knows; sets g.principal."""
+
+    def guard() -> None:
+        if request.endpoint in (None, "health.healthz", "health.readyz", "health.metrics"):
+            return
+        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+        principal = lookup(key.strip()) if scheme.lower() == "bearer" and key.strip() else None
+        if principal is None:
+            raise Problem(401, "Unauthorized", "Send a valid API key as 'Authorization: Bearer <key>'.",
+                          headers={"WWW-Authenticate": "Bearer"})
+        g.principal = principal
+
+    return guard
+
+
+def key_lookup(keys: dict[str, str]) -> Callable[[str], str | None]:
+    """Constant-time lookup of a presented key in {key: name}."""
+
+    def lookup(presented: str) -> str | None:
+        found = None
+        for key, name in keys.items():
+            if hmac.compare_digest(key.encode(), presented.encode()):
+                found = name
+        return found
+
+    return lookup
+
+
+def health_blueprint(ping: Callable[[], bool]) -> Blueprint:
+    bp = Blueprint("health", __name__)
+
+    @bp.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    @bp.get("/readyz")
+    def readyz():
+        if ping():
+            return {"status": "ready"}
+        return problem_response(503, "Service Unavailable", "Redis is not reachable.")
+
+    @bp.get("/metrics")
+    def metrics():
+        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+    return bp
+
+
+def install_common(app: Flask, service: str, ping: Callable[[], bool], lookup: Callable[[str], str | None]) -> None:
+    app.register_blueprint(health_blueprint(ping))
+    app.before_request(bearer_guard(lookup))
+    app.register_error_handler(Problem, _handle_problem)
+    app.register_error_handler(ValidationError, _handle_validation)
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(redis.RedisError, _handle_redis_down)
+    app.register_error_handler(Exception, _handle_unexpected)
+
+    @app.after_request
+    def count(response: Response) -> Response:
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        REQUESTS.labels(service, route, str(response.status_code)).inc()
+        return response

@@ -1,0 +1,60 @@
+"""Fixtures shared by every tier. Redis is the machine's real one, on a dedicated db number
+(NEWSFLOW_TEST_REDIS_DB, default 12) that is flushed before each test that uses it."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import redis
+
+from tests.helpers import Processes, process_env
+
+INGEST_KEY = "test-ingest-key"
+PUBLISH_KEY = "test-publish-key"
+TEST_REDIS = os.environ.get("NEWSFLOW_TEST_REDIS", "redis://127.0.0.1:6379")
+TEST_DB = int(os.environ.get("NEWSFLOW_TEST_REDIS_DB", "12"))
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = f"{TEST_REDIS}/{TEST_DB}"
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture
+def app_env(redis_url) -> dict[str, str]:
+    return {
+        "REDIS_URL": redis_url,
+        "INGEST_API_KEYS": f"wire:{INGEST_KEY}",
+        "PUBLISH_API_KEY": PUBLISH_KEY,
+        "WEBHOOK_ALLOW_PRIVATE": "true",
+    }
+
+
+@pytest.fixture
+def processes(request, app_env, tmp_path):
+    """Start Procfile entries as real processes: `processes(["enrich"], STUCK_AFTER_S="1")`."""
+    started: list[Processes] = []
+
+    def start(names: list[str], **overrides: str) -> Processes:
+        group = Processes(process_env(**app_env, **overrides), tmp_path)
+        started.append(group)
+        for name in names:
+            group.start(name)
+        return group
+
+    yield start
+    for group in started:
+        group.stop_all()
+        if getattr(request.node, "rep_call_failed", False):
+            print(group.logs())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rep_call_failed = report.failed
+    return report

@@ -1,0 +1,162 @@
+"""Real processes, a real webhook receiver, and waiting with deadlines."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+SEED_ARTICLE = CORPUS / "seed-article.txt"
+
+
+def seed_article() -> dict:
+    """The seed article as an upstream would post it: title = second non-empty line, body = all."""
+    text = SEED_ARTICLE.read_text()
+    title = [line for line in text.splitlines() if line.strip()][1]
+    return {"title": title, "body": text}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.1):
+    """Poll until `predicate()` is truthy and return it; fail the test at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = predicate()
+        except Exception:  # a service still starting refuses connections
+            result = None
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(interval)
+
+
+def procfile() -> dict[str, str]:
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    return dict(line.split(": ", 1) for line in lines if line.strip() and not line.startswith("#"))
+
+
+def process_env(**overrides: str) -> dict[str, str]:
+    """The environment a test gives the real processes: venv on PATH, short timings."""
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "WEB_CONCURRENCY": "1",
+        "ENRICH_CONCURRENCY": "1",
+        "PUBLISH_CONCURRENCY": "2",
+        "WEBHOOK_ALLOW_PRIVATE": "true",
+        "WEBHOOK_RETRY_SCHEDULE": "0.3,0.6,1",
+        "WEBHOOK_POLL_INTERVAL_S": "0.2",
+        "WEBHOOK_TIMEOUT_S": "3",
+        "SWEEP_INTERVAL_S": "0.5",
+        "LOG_LEVEL": "INFO",
+    }
+    env.update(overrides)
+    return env
+
+
+@dataclass
+class Processes:
+    """Procfile entries started as real processes, stopped (and their logs kept) at the end."""
+
+    env: dict[str, str]
+    log_dir: Path
+    running: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def start(self, name: str) -> subprocess.Popen:
+        log = open(self.log_dir / f"{name}.log", "ab")
+        proc = subprocess.Popen(
+            procfile()[name], shell=True, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.running[name] = proc
+        return proc
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        proc = self.running.pop(name)
+        os.killpg(proc.pid, sig)
+        proc.wait(30)
+
+    def stop_all(self) -> None:
+        for proc in self.running.values():
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+        for name, proc in list(self.running.items()):
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+        self.running.clear()
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}" for p in self.log_dir.glob("*.log"))
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+    at: float
+
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+class Receiver:
+    """A local webhook endpoint. `responses` scripts the status of each successive request
+    (the last one repeats); every request is recorded, whatever it was answered."""
+
+    def __init__(self, responses: list[int] | None = None, delay_s: float = 0.0):
+        self.responses = list(responses or [200])
+        self.delay_s = delay_s
+        self.received: list[Received] = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                with receiver._lock:
+                    receiver.received.append(Received(dict(self.headers.items()), body, time.time()))
+                    index = min(len(receiver.received), len(receiver.responses)) - 1
+                    status = receiver.responses[index]
+                time.sleep(receiver.delay_s)
+                self.send_response(status)
+                self.send_header("content-type", "text/plain")
+                self.end_headers()
+                self.wfile.write(f"answered {status}".encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Receiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
