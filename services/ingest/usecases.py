@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from services.ingest.identity import article_id, content_hash
 from shared.schemas import ArticleIn

@@ -24,7 +24,9 @@ class Filters(Schema):
         unknown = RAISE
 
     topics = fields.List(
-        fields.String(validate=validate.Regexp(r"^(medtop:)?\d{8}$", error="Must be an IPTC code like 'medtop:11000000'.")),
+        fields.String(
+            validate=validate.Regexp(r"^(medtop:)?\d{8}$", error="Must be an IPTC code like 'medtop:11000000'.")
+        ),
         load_default=list,
     )
     entities = _names(load_default=list)

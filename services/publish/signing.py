@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from standardwebhooks import Webhook
 
@@ -14,7 +14,7 @@ def new_secret() -> str:
 
 
 def webhook_headers(secret: str, msg_id: str, body: str, sent_at: float) -> dict[str, str]:
-    timestamp = datetime.fromtimestamp(int(sent_at), timezone.utc)
+    timestamp = datetime.fromtimestamp(int(sent_at), UTC)
     return {
         "content-type": "application/json",
         "webhook-id": msg_id,

@@ -7,8 +7,8 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import httpx
 
@@ -73,9 +73,16 @@ def publish_article(p: Publisher, article_id: str, version: int) -> int:
 def new_delivery(sub_id: str, article_id: str, version: int, event_type: str) -> dict:
     now = time.time()
     return {
-        "id": delivery_id(sub_id, article_id, version, event_type), "subscription_id": sub_id,
-        "article_id": article_id, "version": version, "event_type": event_type, "status": PENDING,
-        "created_at": iso(now), "next_attempt_ts": now, "next_attempt_at": iso(now), "attempts": [],
+        "id": delivery_id(sub_id, article_id, version, event_type),
+        "subscription_id": sub_id,
+        "article_id": article_id,
+        "version": version,
+        "event_type": event_type,
+        "status": PENDING,
+        "created_at": iso(now),
+        "next_attempt_ts": now,
+        "next_attempt_at": iso(now),
+        "attempts": [],
     }
 
 
@@ -119,8 +126,9 @@ def _attempt(p: Publisher, delivery: dict) -> None:
     else:
         delivery["status"] = FAILED
     p.repo.update_delivery(delivery, due_at)
-    log.info("delivery %s attempt %d: %s", delivery["id"], len(delivery["attempts"]),
-             attempt.status_code or attempt.error)
+    log.info(
+        "delivery %s attempt %d: %s", delivery["id"], len(delivery["attempts"]), attempt.status_code or attempt.error
+    )
 
 
 def enqueue_due(p: Publisher) -> int:
@@ -132,12 +140,19 @@ def enqueue_due(p: Publisher) -> int:
 
 # subscriptions
 
+
 def create_subscription(p: Publisher, data: dict) -> dict:
     check_webhook_url(data["url"], p.settings.webhook_allow_private)
     now = time.time()
     sub = {
-        "id": "sub_" + secrets.token_hex(12), **data, "enabled": True, "disabled_reason": None,
-        "secret": new_secret(), "created_ts": now, "created_at": iso(now), "updated_at": iso(now),
+        "id": "sub_" + secrets.token_hex(12),
+        **data,
+        "enabled": True,
+        "disabled_reason": None,
+        "secret": new_secret(),
+        "created_ts": now,
+        "created_at": iso(now),
+        "updated_at": iso(now),
     }
     p.repo.save_subscription(sub)
     return sub

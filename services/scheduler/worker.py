@@ -22,11 +22,13 @@ celery = make_celery("scheduler", settings)
 celery.conf.beat_scheduler = "celery.beat:Scheduler"  # interval jobs only: no schedule file needed
 celery.conf.beat_schedule = {
     "sweep-stuck-articles": {
-        "task": "ops.sweep", "schedule": settings.sweep_interval_s,
+        "task": "ops.sweep",
+        "schedule": settings.sweep_interval_s,
         "options": {"expires": settings.sweep_interval_s},
     },
     "poll-due-deliveries": {
-        "task": "publish.poll_due", "schedule": settings.webhook_poll_interval_s,
+        "task": "publish.poll_due",
+        "schedule": settings.webhook_poll_interval_s,
         "options": {"expires": max(settings.webhook_poll_interval_s, 5.0)},
     },
 }

@@ -26,9 +26,17 @@ def test_exactly_one_of_body_or_html():
 @pytest.mark.parametrize(
     "field, value",
     [
-        ("title", ""), ("title", "   "), ("title", "x" * 1001), ("body", "x" * 500_001),
-        ("url", "not a url"), ("url", "ftp://example.com/a"), ("published_at", "yesterday"),
-        ("language", "english"), ("language", "xx"), ("authors", "Jane"), ("authors", [""]),
+        ("title", ""),
+        ("title", "   "),
+        ("title", "x" * 1001),
+        ("body", "x" * 500_001),
+        ("url", "not a url"),
+        ("url", "ftp://example.com/a"),
+        ("published_at", "yesterday"),
+        ("language", "english"),
+        ("language", "xx"),
+        ("authors", "Jane"),
+        ("authors", [""]),
     ],
 )
 def test_bad_field_is_named(field, value):

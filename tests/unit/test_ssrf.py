@@ -5,8 +5,21 @@ from services.publish.ssrf import UnsafeURL, check_webhook_url, is_public
 
 @pytest.mark.parametrize(
     "address",
-    ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
-     "224.0.0.1", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "240.0.0.1"],
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "224.0.0.1",
+        "::1",
+        "fd00::1",
+        "fe80::1",
+        "::ffff:127.0.0.1",
+        "240.0.0.1",
+    ],
 )
 def test_non_public_addresses_are_blocked(address):
     assert not is_public(address)

@@ -1,0 +1,126 @@
+"""The ingest API over its real Flask app, real Redis and the real Celery producer."""
+
+import base64
+import json
+
+import pytest
+import redis
+
+from services.ingest.app import create_app
+from tests.conftest import INGEST_KEY
+
+AUTH = {"Authorization": f"Bearer {INGEST_KEY}"}
+
+
+@pytest.fixture
+def client(app_env):
+    return create_app(app_env).test_client()
+
+
+def post(client, payload, headers=AUTH):
+    return client.post("/v1/articles", json=payload, headers=headers)
+
+
+def queued_messages(redis_url: str, queue: str = "enrich") -> list[tuple[str, list]]:
+    """(task name, args) of each message waiting on a Celery queue in Redis, newest first."""
+    messages = [json.loads(m) for m in redis.Redis.from_url(redis_url).lrange(queue, 0, -1)]
+    return [(m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0]) for m in messages]
+
+
+def test_accepted_article_is_stored_and_queued_for_enrich(client, redis_url):
+    response = post(client, {"title": "Storm", "body": "A storm hit.", "url": "https://example.com/a"})
+    assert response.status_code == 202
+    body = response.get_json()
+    assert body["status"] == "received" and body["version"] == 1
+    assert response.headers["Location"] == body["links"]["self"] == f"/v1/articles/{body['id']}"
+    assert queued_messages(redis_url) == [("enrich.article", [body["id"], 1])]
+    status = client.get(body["links"]["self"], headers=AUTH).get_json()
+    assert status["status"] == "received" and status["version"] == 1 and status["received_at"]
+
+
+def test_source_defaults_to_the_key_name(client, app_env):
+    body = post(client, {"title": "T", "body": "B"}).get_json()
+    from shared.store import ArticleStore, connect
+
+    assert ArticleStore(connect(app_env["REDIS_URL"])).raw(body["id"])["source"] == "wire"
+
+
+def test_identical_repost_is_a_duplicate_and_not_requeued(client, redis_url):
+    article = {"title": "T", "body": "B", "external_id": "x-1"}
+    first = post(client, article).get_json()
+    again = post(client, article)
+    assert again.status_code == 200
+    assert again.get_json() | {"status": "received"} == first | {"duplicate": True}
+    assert len(queued_messages(redis_url)) == 1
+
+
+def test_changed_content_under_the_same_id_is_a_new_version(client, redis_url):
+    first = post(client, {"title": "T", "body": "B", "external_id": "x-2"}).get_json()
+    second = post(client, {"title": "T", "body": "B, corrected", "external_id": "x-2"})
+    assert second.status_code == 202
+    assert second.get_json()["id"] == first["id"] and second.get_json()["version"] == 2
+    assert queued_messages(redis_url) == [("enrich.article", [first["id"], 2]), ("enrich.article", [first["id"], 1])]
+
+
+def assert_problem(response, status: int, field: str | None = None):
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["status"] == status and problem["title"] and problem["detail"]
+    if field:
+        assert field in problem["errors"]
+    return problem
+
+
+def test_missing_or_wrong_key_is_401(client):
+    assert_problem(post(client, {"title": "T", "body": "B"}, headers={}), 401)
+    assert_problem(post(client, {"title": "T", "body": "B"}, headers={"Authorization": "Bearer nope"}), 401)
+    assert_problem(client.get("/v1/articles/x", headers={"Authorization": "Basic abc"}), 401)
+
+
+def test_not_json_is_415_and_malformed_json_is_400(client):
+    assert_problem(client.post("/v1/articles", data="title=T", headers=AUTH), 415)
+    bad = client.post("/v1/articles", data="{not json", content_type="application/json", headers=AUTH)
+    assert_problem(bad, 400)
+
+
+def test_validation_errors_are_422_naming_the_field(client, redis_url):
+    assert_problem(post(client, {"title": "T", "body": "B", "extra": 1}), 422, "extra")
+    assert_problem(post(client, {"body": "B"}), 422, "title")
+    assert_problem(post(client, ["not", "an", "object"]), 422, "_schema")
+    assert queued_messages(redis_url) == []
+
+
+def test_body_over_the_limit_is_413(app_env):
+    client = create_app({**app_env, "INGEST_MAX_BYTES": "1000"}).test_client()
+    assert_problem(post(client, {"title": "T", "body": "x" * 2000}), 413)
+
+
+def test_unknown_article_is_404_and_wrong_method_405(client):
+    assert_problem(client.get("/v1/articles/nope", headers=AUTH), 404)
+    problem = client.delete("/v1/articles/nope", headers=AUTH)
+    assert_problem(problem, 405)
+    assert "GET" in problem.headers["Allow"]
+
+
+def test_health_needs_no_key_and_readiness_checks_redis(app_env):
+    client = create_app(app_env).test_client()
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").get_json() == {"status": "ready"}
+    assert b"newsflow_http_requests_total" in client.get("/metrics").data
+    down = create_app({**app_env, "REDIS_URL": "redis://127.0.0.1:1/0"}).test_client()
+    assert_problem(down.get("/readyz"), 503)
+
+
+def test_redis_down_during_post_is_503_never_202(app_env):
+    down = create_app({**app_env, "REDIS_URL": "redis://127.0.0.1:1/0"}).test_client()
+    response = post(down, {"title": "T", "body": "B"})
+    assert_problem(response, 503)
+    assert response.headers["Retry-After"]
+
+
+def test_missing_keys_fail_at_start(app_env):
+    from shared.config import ConfigError
+
+    with pytest.raises(ConfigError, match="INGEST_API_KEYS"):
+        create_app({**app_env, "INGEST_API_KEYS": ""})

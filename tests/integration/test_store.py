@@ -1,0 +1,59 @@
+"""State transitions on real Redis: versions, idempotency and deadlines."""
+
+import time
+
+import pytest
+
+from shared.store import ArticleStore, connect
+
+
+@pytest.fixture
+def store(redis_url):
+    return ArticleStore(connect(redis_url), stuck_after_s=0.2)
+
+
+def test_accept_is_atomic_and_versioned(store):
+    assert store.accept("a", {"title": "T"}, "h1").version == 1
+    assert store.accept("a", {"title": "T"}, "h1").duplicate
+    second = store.accept("a", {"title": "T2"}, "h2")
+    assert (second.version, second.duplicate) == (2, False)
+    assert store.raw("a") == {"title": "T2"}
+    assert store.status("a")["status"] == "received"
+
+
+def test_transitions_for_a_stale_version_are_refused(store):
+    store.accept("a", {}, "h1")
+    store.accept("a", {}, "h2")
+    assert not store.start_enriching("a", 1)
+    assert not store.save_enriched("a", 1, {"version": 1})
+    assert store.start_enriching("a", 2)
+    assert store.save_enriched("a", 2, {"version": 2})
+    assert store.enriched("a") == {"version": 2}
+
+
+def test_enrich_rerun_after_success_is_a_no_op(store):
+    store.accept("a", {}, "h1")
+    assert store.start_enriching("a", 1) and store.save_enriched("a", 1, {"v": 1})
+    assert not store.start_enriching("a", 1)
+    assert store.mark_published("a", 1) and not store.mark_published("a", 1)
+    assert store.was_published("a")
+
+
+def test_failure_is_recorded_with_its_reason(store):
+    store.accept("a", {}, "h1")
+    assert store.fail("a", 1, "no article text")
+    status = store.status("a")
+    assert (status["status"], status["error"]) == ("failed", "no article text")
+
+
+def test_overdue_returns_each_stuck_article_once_per_deadline(store):
+    store.accept("stuck", {}, "h1")
+    store.accept("done", {}, "h1")
+    store.start_enriching("done", 1)
+    store.save_enriched("done", 1, {})
+    store.mark_published("done", 1)
+    assert store.overdue() == []
+    time.sleep(0.3)
+    [stuck] = store.overdue()
+    assert (stuck.article_id, stuck.version, stuck.state) == ("stuck", 1, "received")
+    assert store.overdue() == []  # pushed a deadline further
