@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from standardwebhooks import Webhook, WebhookVerificationError

@@ -79,7 +79,8 @@ def dev_keys() -> dict[str, str]:
 
 
 def main() -> int:
-    env = {**os.environ, "WEBHOOK_ALLOW_PRIVATE": "true"}
+    venv_bin = str(Path(sys.executable).parent)  # the Procfile's gunicorn and celery
+    env = {**os.environ, "WEBHOOK_ALLOW_PRIVATE": "true", "PATH": venv_bin + os.pathsep + os.environ.get("PATH", "")}
     for name, value in dev_keys().items():
         env.setdefault(name, value)
     url = env.setdefault("REDIS_URL", "redis://localhost:6379/0")
