@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 from collections.abc import Callable
 
@@ -66,12 +67,14 @@ def _handle_unexpected(exc: Exception) -> Response:
 
 
 def json_body() -> dict:
-    """The request's JSON object, or the right problem: 415 not JSON, 400 malformed/not an object."""
+    """The request's JSON object, or the right problem: 415 not JSON, 400 malformed, 422 not an object."""
     if not request.is_json:
         raise Problem(415, "Unsupported Media Type", "Send the body as application/json.")
-    data = request.get_json(silent=True)
-    if data is None:
-        raise Problem(400, "Bad Request", "The body is not valid JSON.")
+    try:
+        data = json.loads(request.get_data())
+        json.dumps(data, ensure_ascii=False).encode()  # lone surrogates cannot be stored or sent on
+    except (ValueError, UnicodeError):
+        raise Problem(400, "Bad Request", "The body is not valid JSON in UTF-8.") from None
     if not isinstance(data, dict):
         raise Problem(
             422, "Unprocessable Content", "The body must be a JSON object.", {"_schema": ["Expected an object."]}

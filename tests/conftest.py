@@ -1,5 +1,5 @@
-"""Fixtures shared by every tier. Redis is the machine's real one, on a dedicated db number
-(NEWSFLOW_TEST_REDIS_DB, default 12) that is flushed before each test that uses it."""
+"""Fixtures shared by every tier. Redis is the machine's real one; each test run claims a db
+number of its own (NEWSFLOW_TEST_REDIS_DB pins one), flushed before each test that uses it."""
 
 from __future__ import annotations
 
@@ -13,13 +13,28 @@ from tests.helpers import Processes, process_env
 INGEST_KEY = "test-ingest-key"
 PUBLISH_KEY = "test-publish-key"
 TEST_REDIS = os.environ.get("NEWSFLOW_TEST_REDIS", "redis://127.0.0.1:6379")
-TEST_DB = int(os.environ.get("NEWSFLOW_TEST_REDIS_DB", "12"))
+RUN_LOCK = "newsflow:test-run"
+
+
+@pytest.fixture(scope="session")
+def test_db():
+    """A db number no other test run on this Redis is using (db 0 is left to `make run`)."""
+    pinned = os.environ.get("NEWSFLOW_TEST_REDIS_DB")
+    for db in [int(pinned)] if pinned else range(15, 0, -1):
+        client = redis.Redis.from_url(f"{TEST_REDIS}/{db}")
+        if client.set(RUN_LOCK, os.getpid(), nx=True, ex=3 * 3600) or pinned:
+            yield db
+            client.delete(RUN_LOCK)
+            return
+    pytest.fail(f"every db of {TEST_REDIS} is claimed by another test run")
 
 
 @pytest.fixture
-def redis_url() -> str:
-    url = f"{TEST_REDIS}/{TEST_DB}"
-    redis.Redis.from_url(url).flushdb()
+def redis_url(test_db) -> str:
+    url = f"{TEST_REDIS}/{test_db}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.set(RUN_LOCK, os.getpid(), ex=3 * 3600)
     return url
 
 

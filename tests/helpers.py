@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -96,25 +97,39 @@ class Processes:
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         proc = self.running.pop(name)
-        os.killpg(proc.pid, sig)
-        proc.wait(30)
+        _signal_group(proc, sig)
+        _wait_group_gone(proc, 30)
 
     def stop_all(self) -> None:
+        """SIGTERM every process group and wait until no member is left (SIGKILL after 20 s):
+        a worker still shutting down must not consume the next test's messages."""
         for proc in self.running.values():
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
-        for proc in list(self.running.values()):
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
+            _signal_group(proc, signal.SIGTERM)
+        for proc in self.running.values():
+            if not _wait_group_gone(proc, 20):
+                _signal_group(proc, signal.SIGKILL)
+                _wait_group_gone(proc, 10)
         self.running.clear()
 
     def logs(self) -> str:
         return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}" for p in self.log_dir.glob("*.log"))
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig)
+
+
+def _wait_group_gone(proc: subprocess.Popen, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        proc.poll()  # reap the group leader
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 @dataclass

@@ -28,6 +28,10 @@ def is_public(address: str) -> bool:
 def check_webhook_url(url: str, allow_private: bool, resolve: Resolver = system_resolver) -> None:
     """Raise UnsafeURL unless `url` is http(s) and every address it resolves to is public."""
     parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise UnsafeURL("The port is not a valid port number.") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UnsafeURL("Must be an http(s) URL with a host.")
     if parts.username or parts.password:
@@ -35,7 +39,7 @@ def check_webhook_url(url: str, allow_private: bool, resolve: Resolver = system_
     if allow_private:
         return
     try:
-        addresses = resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+        addresses = resolve(parts.hostname, port)
     except (OSError, UnicodeError):
         raise UnsafeURL(f"Host {parts.hostname!r} does not resolve.") from None
     blocked = [a for a in addresses if not is_public(a)]

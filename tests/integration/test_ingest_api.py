@@ -124,3 +124,11 @@ def test_missing_keys_fail_at_start(app_env):
 
     with pytest.raises(ConfigError, match="INGEST_API_KEYS"):
         create_app({**app_env, "INGEST_API_KEYS": ""})
+
+
+def test_json_that_is_not_an_object_or_not_unicode_is_refused(client, redis_url):
+    headers = {**AUTH, "content-type": "application/json"}
+    assert_problem(client.post("/v1/articles", data=b"null", headers=headers), 422)
+    assert_problem(client.post("/v1/articles", data=b'{"title": "\\ud800", "body": "x"}', headers=headers), 400)
+    assert_problem(client.post("/v1/articles", data=b"\xff\xfe", headers=headers), 400)
+    assert queued_messages(redis_url) == []

@@ -51,3 +51,8 @@ def test_bad_scheme_userinfo_or_missing_host_refused_even_when_private_allowed(u
 
 def test_allow_private_skips_the_address_check():
     check_webhook_url("http://127.0.0.1:9000/hook", True, resolver("127.0.0.1"))
+
+
+def test_out_of_range_port_is_refused():
+    with pytest.raises(UnsafeURL, match="port"):
+        check_webhook_url("http://example.com:99999/x", True, resolver("93.184.216.34"))
