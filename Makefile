@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-unit lint compose-check clean
+.PHONY: install run test test-unit lint bench compose-check clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ test-unit: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench: $(STAMP)  ## enrichment quality and speed on ../shared/corpus/dev.jsonl, side by side with plain spaCy
+	$(BIN)/python -m benchmarks.quality --repeat 3
 
 compose-check:  ## validate docker-compose.yml (needs the docker-compose client, no engine)
 	INGEST_API_KEYS=ci:x PUBLISH_API_KEY=x docker-compose -f docker-compose.yml config --quiet
