@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 
 import spacy
@@ -25,3 +26,17 @@ def _load(name: str) -> Language:
 def pipeline_for(language: str) -> Language | None:
     name = model_name(language)
     return _load(name) if name else None
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Everyday English words, from the model's own lemmatizer tables (WordNet's lemma index)."""
+
+    nouns: frozenset[str]
+    adjectives: frozenset[str]
+
+
+@lru_cache(maxsize=4)
+def lexicon_of(nlp: Language) -> Lexicon:
+    index = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")
+    return Lexicon(frozenset(index.get("noun", ())), frozenset(index.get("adj", ())))

@@ -13,7 +13,7 @@ from collections import Counter
 from services.enrich.cleaning import article_text
 from services.enrich.entities import KINDS, mentions_in, resolve
 from services.enrich.language import detect_language
-from services.enrich.nlp import pipeline_for
+from services.enrich.nlp import lexicon_of, pipeline_for
 from services.enrich.topics import subjects
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -25,7 +25,9 @@ def enrich(raw: dict) -> dict:
     language = raw.get("language") or detect_language(f"{raw['title']}\n{text}")
     nlp = pipeline_for(language)
     doc = nlp(text) if nlp else None
-    entities = resolve(mentions_in(doc), len(text)) if doc else {kind: [] for kind in KINDS}
+    entities = (
+        resolve(mentions_in(doc, lexicon_of(nlp)), len(text), raw["title"]) if doc else {kind: [] for kind in KINDS}
+    )
     lemmas = [t.lemma_.lower() for t in doc if t.is_alpha and not t.is_stop] if doc else []
     sentences = [s.text.strip() for s in doc.sents] if doc else _SENTENCE_END.split(text)
     return {

@@ -2,6 +2,7 @@
 
 from celery.signals import worker_process_init
 
+from services.enrich import gazetteer
 from services.enrich.nlp import pipeline_for
 from shared.celery_app import make_celery
 from shared.config import Settings
@@ -17,3 +18,4 @@ celery.conf.imports = ("services.enrich.tasks",)
 def load_model(**_) -> None:
     """Load the model when the pool process starts, not inside the first article's latency."""
     pipeline_for("en")
+    gazetteer.warm_up()
