@@ -267,7 +267,7 @@ def _name_shaped(entity: Entity) -> bool:
     return (
         2 <= len(words) <= 3
         and all(w.isalpha() and w[0].isupper() and w[1:].islower() for w in words)
-        and not {w.lower() for w in words} & ORGANISATION_WORDS
+        and not {w.lower() for w in words} & (ORGANISATION_WORDS | PLACE_WORDS)
         and entity.place is None
     )
 
@@ -283,10 +283,10 @@ def _merge_target(entity: Entity, entities: list[Entity]) -> Entity | None:
     holders = [
         e for e in entities if (_majority(e) == PEOPLE or _name_shaped(e) or _is_event(e)) and _part_of(entity, e)
     ]
-    if len(holders) == 1:
-        if len(entity.tokens) == 1 and not _is_event(holders[0]):
-            holders[0].kinds[PEOPLE] += entity.mentions + holders[0].mentions
-        return holders[0]
+    if len(holders) == 1 and len(entity.tokens) == 1 and not _is_event(holders[0]):
+        holders[0].kinds[PEOPLE] += entity.mentions + holders[0].mentions
+    if holders:  # 'Obama' after 'Barack Obama' and 'Michelle Obama': the first one named
+        return min(holders, key=lambda e: e.first_char)
     if len(entity.tokens) == 1 and not gazetteer.lookup(entity.name):  # "Labor" -> "Labor Party"
         bodies = [
             e for e in entities if e.tokens[0] == entity.name and {w.lower() for w in e.tokens} & ORGANISATION_WORDS
