@@ -44,7 +44,9 @@ ORGANISATION_WORDS = set(
     "organization organisation airlines airways channel hospital church fund authority board bureau "
     "service services society movement brigade militia cabinet office tribunal trust institution "
     "administration agency academy times post news press tribune herald journal television tv radio museum "
-    "center centre library laboratory observatory gallery studios".split()
+    "center centre library laboratory observatory gallery studios biologics pharmaceuticals pharma therapeutics "
+    "technologies technology systems holdings industries labs motors energy capital partners ventures media "
+    "entertainment telecom communications solutions software electronics insurance securities".split()
 )
 # ...and one of these, as the last word, a place ("Gulf Coast", "Orange County").
 PLACE_WORDS = set(
@@ -169,6 +171,8 @@ def _parts(span: Span) -> list[tuple[str, str]]:
         tail_is_name = all(w[0].isupper() for w in words[cut:]) and not {key(w) for w in words} & ORGANISATION_WORDS
         if kind != ORGANISATIONS and tail_is_name and gazetteer.certain_place(head):
             return [(head, PLACES), (tail, PEOPLE if len(words) - cut >= 2 else kind)]
+    if re.search(r"\s[-–—|]\s", span.text):  # "New York - US": a dateline or a headline joint
+        return [(part, kind) for part in re.split(r"\s[-–—|]\s", span.text)]
     if "," not in span.text or {key(w) for w in words[-2:]} & ORGANISATION_WORDS:
         return [(span.text, kind)]
     return [(part, kind) for part in re.split(r",\s+|\s+and\s+(?=[A-Z])", span.text)]
@@ -293,8 +297,9 @@ def _merge_target(entity: Entity, entities: list[Entity]) -> Entity | None:
         ]
         if len(bodies) == 1:
             return bodies[0]
-    if entity.name.isupper() and 2 <= len(entity.name) <= 6:
-        expansions = [e for e in entities if e is not entity and len(e.tokens) > 1 and _initials(e) == entity.name]
+    acronym = entity.name.upper()  # "NIH", or "Opec" as British papers write it
+    if len(entity.tokens) == 1 and entity.name.isalpha() and 2 <= len(acronym) <= 6:
+        expansions = [e for e in entities if e is not entity and len(e.tokens) > 1 and _initials(e) == acronym]
         if len(expansions) == 1:
             return expansions[0]
     singular = _singular_key(entity)
