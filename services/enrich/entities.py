@@ -241,10 +241,12 @@ def _group(mentions: list[Mention]) -> dict[str, Entity]:
 
 
 def _fold_admin_forms(entities: dict[str, Entity]) -> dict[str, Entity]:
-    """'Kunduz province' is 'Kunduz', 'MediaTek Inc' is 'MediaTek', when the article says the short name too."""
+    """'Kunduz province' is 'Kunduz', 'MediaTek Inc' is 'MediaTek', when the article says the short name too;
+    'Mexico City', a place of its own name, stays apart from 'Mexico'."""
     for name_key in list(entities):
         words = name_key.split()
         folds = len(words) > 1 and (words[-1] in ADMIN_SUFFIXES or words[-1] in LEGAL_FORMS)
+        folds = folds and not gazetteer.lookup(name_key)
         base = entities.get(" ".join(words[:-1])) if folds else None
         if base is not None:
             base.absorb(entities.pop(name_key))
