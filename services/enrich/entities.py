@@ -158,7 +158,8 @@ def _is_common_word(span: Span, lexicon: Lexicon) -> bool:
     if word in lexicon.adjectives and word not in lexicon.nouns:
         return True
     followed_by_lowercase = span.end < len(span.doc) and span.doc[span.end].is_lower
-    return span[0].is_sent_start and followed_by_lowercase and word in lexicon.nouns
+    starts_sentence = span[0].is_sent_start or span.start == 0 or span.doc[span.start - 1].is_space
+    return starts_sentence and followed_by_lowercase and word in lexicon.nouns
 
 
 def _parts(span: Span) -> list[tuple[str, str]]:

@@ -8,28 +8,26 @@ The result uses IPTC ninjs field names (DESIGN.md §5).
 from __future__ import annotations
 
 import re
-from collections import Counter
+
+from spacy.language import Language
+from spacy.tokens import Doc
 
 from services.enrich.cleaning import article_text
 from services.enrich.entities import KINDS, mentions_in, resolve
+from services.enrich.keywords import keywords
 from services.enrich.language import detect_language
 from services.enrich.nlp import lexicon_of, pipeline_for
 from services.enrich.topics import subjects
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_KEYWORD_POS = {"NOUN", "PROPN"}
 
 
 def enrich(raw: dict) -> dict:
+    title = raw["title"].strip()
     text = article_text(raw)
-    language = raw.get("language") or detect_language(f"{raw['title']}\n{text}")
+    language = raw.get("language") or detect_language(f"{title}\n{text}")
     nlp = pipeline_for(language)
     doc = nlp(text) if nlp else None
-    entities = (
-        resolve(mentions_in(doc, lexicon_of(nlp)), len(text), raw["title"]) if doc else {kind: [] for kind in KINDS}
-    )
-    lemmas = [t.lemma_.lower() for t in doc if t.is_alpha and not t.is_stop] if doc else []
-    sentences = [s.text.strip() for s in doc.sents] if doc else _SENTENCE_END.split(text)
     return {
         **({"uri": f"urn:newsflow:article:{raw['id']}"} if raw.get("id") else {}),
         "version": raw.get("version", 1),
@@ -37,17 +35,28 @@ def enrich(raw: dict) -> dict:
         "language": language,
         **({"firstcreated": raw.get("published_at") or raw["received_at"]} if raw.get("received_at") else {}),
         **({"versioncreated": raw["received_at"]} if raw.get("received_at") else {}),
-        "headlines": [{"role": "main", "value": raw["title"].strip()}],
+        "headlines": [{"role": "main", "value": title}],
         "bodies": [{"role": "main", "contenttype": "text/plain", "value": text}],
-        "descriptions": [{"role": "summary", "value": summary(sentences, raw["title"])}],
-        **entities,
-        "subjects": subjects(lemmas),
-        "keywords": keywords(doc) if doc else [],
+        "descriptions": [{"role": "summary", "value": summary(_sentences(doc, text), title)}],
+        **(resolve(mentions_in(doc, lexicon_of(nlp)), len(text), title) if doc else {kind: [] for kind in KINDS}),
+        "subjects": subjects(_words(nlp, text, doc), _words(nlp, title)),
+        "keywords": keywords(text, language),
         "source": raw.get("source"),
         "url": raw.get("url"),
         "authors": raw.get("authors", []),
         "wordcount": len(text.split()),
     }
+
+
+def _words(nlp: Language | None, text: str, doc: Doc | None = None) -> list[str]:
+    """What topics are matched on: lower-case lemmas of content words where a model exists, else plain words."""
+    if nlp is None:
+        return re.findall(r"\w+", text.lower())
+    return [t.lemma_.lower() for t in (doc or nlp(text)) if t.is_alpha and not t.is_stop]
+
+
+def _sentences(doc: Doc | None, text: str) -> list[str]:
+    return [s.text.strip() for s in doc.sents] if doc else _SENTENCE_END.split(text)
 
 
 def summary(sentences: list[str], title: str, max_chars: int = 400) -> str:
@@ -62,10 +71,3 @@ def summary(sentences: list[str], title: str, max_chars: int = 400) -> str:
         if len(picked) == 2:
             break
     return " ".join(picked)[:max_chars]
-
-
-def keywords(doc, limit: int = 10) -> list[str]:
-    counts = Counter(
-        t.lemma_.lower() for t in doc if t.pos_ in _KEYWORD_POS and t.is_alpha and not t.is_stop and len(t) > 2
-    )
-    return [word for word, _ in counts.most_common(limit)]
