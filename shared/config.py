@@ -34,7 +34,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INGEST_PORT", "8001", "Port the ingest API listens on."),
     Setting("PUBLISH_PORT", "8002", "Port the publish API listens on."),
     Setting("INGEST_MAX_BYTES", "1048576", "Largest accepted request body (413 above it)."),
-    Setting("WEB_CONCURRENCY", "2", "gunicorn worker processes per API (gunicorn reads it itself)."),
+    Setting("INGEST_RATE_LIMIT", "100", "Articles per second each ingest API key may send (token bucket)."),
+    Setting("INGEST_RATE_BURST", "200", "Articles an ingest key may send at once above the rate (bucket size)."),
+    Setting("INGEST_MAX_BACKLOG", "10000", "Enrich queue depth above which ingest answers 503 with Retry-After."),
+    Setting("WEB_CONCURRENCY", "2", "gunicorn worker processes per API."),
+    Setting("WEB_THREADS", "4", "Threads per gunicorn worker."),
+    Setting("WEB_TIMEOUT_S", "30", "gunicorn kills a request that runs longer than this, seconds."),
     Setting("ENRICH_CONCURRENCY", "2", "Enrich worker processes (each loads the spaCy model)."),
     Setting("PUBLISH_CONCURRENCY", "4", "Publish/deliver worker processes."),
     Setting(
@@ -49,6 +54,34 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("WEBHOOK_TIMEOUT_S", "15", "Timeout of one webhook POST, seconds."),
     Setting("WEBHOOK_POLL_INTERVAL_S", "1", "How often the scheduler moves due retries to the deliver queue, seconds."),
+    Setting(
+        "WEBHOOK_MIN_BACKOFF_S",
+        "60",
+        "Least wait before the retry after a 429, 502, 503, 504 or a timeout, seconds.",
+    ),
+    Setting(
+        "WEBHOOK_SECRET_GRACE_S",
+        "86400",
+        "After a secret rotation the old secret keeps signing (a second signature) this long, seconds.",
+    ),
+    Setting(
+        "WEBHOOK_DISABLE_AFTER_S",
+        "432000",
+        "A subscription whose deliveries have failed without a success for this long is disabled, seconds.",
+    ),
+    Setting("WEBHOOK_MAX_IN_FLIGHT", "4", "Most webhook attempts in flight at once to one subscription."),
+    Setting("WEBHOOK_BREAKER_WINDOW", "20", "Circuit breaker: how many recent attempts of a subscription it weighs."),
+    Setting(
+        "WEBHOOK_BREAKER_THRESHOLD",
+        "0.8",
+        "Circuit breaker: share of failures in a full window that pauses the subscription (0-1].",
+    ),
+    Setting(
+        "WEBHOOK_BREAKER_COOLDOWN_S",
+        "60",
+        "How long an open circuit pauses a subscription before one probe attempt, seconds.",
+    ),
+    Setting("WEBHOOK_REPLAY_MAX", "1000", "Most articles one replay request re-sends (the rest: call again)."),
     Setting("SWEEP_INTERVAL_S", "15", "How often the sweeper looks for stuck articles, seconds."),
     Setting("STUCK_AFTER_S", "120", "An article not final this long after its last transition is re-enqueued."),
     Setting(
@@ -76,6 +109,13 @@ def _number(env: Mapping[str, str], name: str, kind: type = int):
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def _fraction(env: Mapping[str, str], name: str) -> float:
+    value = _number(env, name, float)
+    if value > 1:
+        raise ConfigError(f"{name} must be a fraction in (0, 1], got {value!r}")
     return value
 
 
@@ -107,10 +147,21 @@ class Settings:
     ingest_api_keys: dict[str, str]
     publish_api_key: str
     ingest_max_bytes: int
+    ingest_rate_limit: float
+    ingest_rate_burst: int
+    ingest_max_backlog: int
     webhook_allow_private: bool
     webhook_retry_schedule: tuple[float, ...]
     webhook_timeout_s: float
     webhook_poll_interval_s: float
+    webhook_min_backoff_s: float
+    webhook_secret_grace_s: float
+    webhook_disable_after_s: float
+    webhook_max_in_flight: int
+    webhook_breaker_window: int
+    webhook_breaker_threshold: float
+    webhook_breaker_cooldown_s: float
+    webhook_replay_max: int
     sweep_interval_s: float
     stuck_after_s: float
     broker_visibility_timeout_s: int
@@ -129,10 +180,21 @@ class Settings:
             ingest_api_keys=parse_api_keys(get("INGEST_API_KEYS")),
             publish_api_key=get("PUBLISH_API_KEY").strip(),
             ingest_max_bytes=_number(env, "INGEST_MAX_BYTES"),
+            ingest_rate_limit=_number(env, "INGEST_RATE_LIMIT", float),
+            ingest_rate_burst=_number(env, "INGEST_RATE_BURST"),
+            ingest_max_backlog=_number(env, "INGEST_MAX_BACKLOG"),
             webhook_allow_private=_truthy(get("WEBHOOK_ALLOW_PRIVATE")),
             webhook_retry_schedule=parse_schedule(get("WEBHOOK_RETRY_SCHEDULE")),
             webhook_timeout_s=_number(env, "WEBHOOK_TIMEOUT_S", float),
             webhook_poll_interval_s=_number(env, "WEBHOOK_POLL_INTERVAL_S", float),
+            webhook_min_backoff_s=_number(env, "WEBHOOK_MIN_BACKOFF_S", float),
+            webhook_secret_grace_s=_number(env, "WEBHOOK_SECRET_GRACE_S", float),
+            webhook_disable_after_s=_number(env, "WEBHOOK_DISABLE_AFTER_S", float),
+            webhook_max_in_flight=_number(env, "WEBHOOK_MAX_IN_FLIGHT"),
+            webhook_breaker_window=_number(env, "WEBHOOK_BREAKER_WINDOW"),
+            webhook_breaker_threshold=_fraction(env, "WEBHOOK_BREAKER_THRESHOLD"),
+            webhook_breaker_cooldown_s=_number(env, "WEBHOOK_BREAKER_COOLDOWN_S", float),
+            webhook_replay_max=_number(env, "WEBHOOK_REPLAY_MAX"),
             sweep_interval_s=_number(env, "SWEEP_INTERVAL_S", float),
             stuck_after_s=_number(env, "STUCK_AFTER_S", float),
             broker_visibility_timeout_s=_number(env, "BROKER_VISIBILITY_TIMEOUT_S"),

@@ -13,6 +13,8 @@ from marshmallow import ValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 from werkzeug.exceptions import HTTPException
 
+from shared.openapi import openapi_blueprint
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -86,7 +88,7 @@ def bearer_guard(lookup: Callable[[str], str | None]) -> Callable[[], None]:
     """A before_request hook admitting requests whose bearer key `lookup` knows; sets g.principal."""
 
     def guard() -> None:
-        if request.endpoint in (None, "health.healthz", "health.readyz", "health.metrics"):
+        if request.endpoint is None or request.endpoint.startswith(("health.", "openapi.")):
             return
         scheme, _, key = request.headers.get("Authorization", "").partition(" ")
         principal = lookup(key.strip()) if scheme.lower() == "bearer" and key.strip() else None
@@ -135,8 +137,12 @@ def health_blueprint(ping: Callable[[], bool]) -> Blueprint:
     return bp
 
 
-def install_common(app: Flask, service: str, ping: Callable[[], bool], lookup: Callable[[str], str | None]) -> None:
+def install_common(
+    app: Flask, service: str, ping: Callable[[], bool], lookup: Callable[[str], str | None], spec: dict | None = None
+) -> None:
     app.register_blueprint(health_blueprint(ping))
+    if spec is not None:
+        app.register_blueprint(openapi_blueprint(spec))
     app.before_request(bearer_guard(lookup))
     app.register_error_handler(Problem, _handle_problem)
     app.register_error_handler(ValidationError, _handle_validation)

@@ -6,35 +6,68 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from celery import Celery
 from flask import Flask
 
-from services.ingest.api import bp
+from services.ingest.api import OPERATIONS, bp
+from services.ingest.idempotency import IdempotencyStore
+from services.ingest.limits import Backlog, RateLimiter
 from shared.celery_app import make_celery
 from shared.config import Settings
 from shared.logs import configure_logging
+from shared.openapi import build_spec
 from shared.store import ArticleStore, connect
 from shared.web import install_common, key_lookup
+
+DESCRIPTION = "Upstream systems post raw articles here; they are stored, then queued for enrichment."
 
 
 @dataclass(frozen=True)
 class IngestContext:
     store: ArticleStore
-    enqueue: Callable[[str, int], None]
+    enqueue: Callable[[list[tuple[str, int]]], None]
+    limiter: RateLimiter
+    backlog: Backlog
+    idempotency: IdempotencyStore
+
+
+def _enqueuer(celery: Celery) -> Callable[[list[tuple[str, int]]], None]:
+    def enqueue(jobs: list[tuple[str, int]]) -> None:
+        with celery.producer_or_acquire() as producer:  # one broker connection for a whole batch
+            for article_id, version in jobs:
+                celery.send_task("enrich.article", args=[article_id, version], producer=producer)
+
+    return enqueue
+
+
+def _queue_depth(celery: Celery, queue: str) -> Callable[[], int]:
+    def depth() -> int:
+        try:
+            with celery.connection_for_read() as conn:
+                return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+        except Exception:  # no such queue yet, or the broker is down: nothing to hold back for
+            return 0
+
+    return depth
 
 
 def create_app(env: Mapping[str, str] | None = None) -> Flask:
     settings = Settings.from_env({**os.environ, **(env or {})}).require("INGEST_API_KEYS")
     configure_logging(settings.log_level)
-    store = ArticleStore(connect(settings.redis_url), settings.stuck_after_s)
+    client = connect(settings.redis_url)
     celery = make_celery("ingest", settings)
-
-    def enqueue(article_id: str, version: int) -> None:
-        celery.send_task("enrich.article", args=[article_id, version])
-
+    context = IngestContext(
+        store=ArticleStore(client, settings.stuck_after_s),
+        enqueue=_enqueuer(celery),
+        limiter=RateLimiter(client, settings.ingest_rate_limit, settings.ingest_rate_burst),
+        backlog=Backlog(_queue_depth(celery, "enrich"), settings.ingest_max_backlog),
+        idempotency=IdempotencyStore(client),
+    )
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.ingest_max_bytes
     app.json.sort_keys = False
-    app.extensions["newsflow"] = IngestContext(store, enqueue)
-    install_common(app, "ingest", store.ping, key_lookup(settings.ingest_api_keys))
+    app.extensions["newsflow"] = context
+    spec = build_spec("Newsflow ingest", DESCRIPTION, OPERATIONS)
+    install_common(app, "ingest", context.store.ping, key_lookup(settings.ingest_api_keys), spec)
     app.register_blueprint(bp)
     return app

@@ -1,10 +1,12 @@
-"""Accepting an article: validate, derive its id, store it durably, then queue it."""
+"""Accepting articles: validate, derive the id, store durably, then queue."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from marshmallow import ValidationError
 
 from services.ingest.identity import article_id, content_hash
 from shared.schemas import ArticleIn
@@ -13,6 +15,7 @@ from shared.store import ArticleStore
 log = logging.getLogger(__name__)
 
 _schema = ArticleIn()
+Enqueue = Callable[[list[tuple[str, int]]], None]
 
 
 @dataclass(frozen=True)
@@ -22,16 +25,40 @@ class Receipt:
     duplicate: bool
 
 
-def accept_article(store: ArticleStore, enqueue: Callable[[str, int], None], payload: dict, source: str) -> Receipt:
-    """Raises marshmallow.ValidationError on bad input. The store write comes first: if the
-    enqueue fails, the sweeper still finds the article past its deadline."""
-    raw = _schema.load(payload)
+def _store(store: ArticleStore, payload: dict, source: str) -> Receipt:
+    raw = _schema.load(payload)  # raises ValidationError
     raw.setdefault("source", source)
     new_id = article_id(raw)
     accepted = store.accept(new_id, raw, content_hash(raw))
-    if not accepted.duplicate:
-        try:
-            enqueue(new_id, accepted.version)
-        except Exception:  # broker trouble must not turn a stored article into an error
-            log.warning("enqueue failed for %s v%s; the sweeper will retry", new_id, accepted.version, exc_info=True)
     return Receipt(new_id, accepted.version, accepted.duplicate)
+
+
+def _enqueue(enqueue: Enqueue, receipts: list[Receipt]) -> None:
+    """After the store write: if the broker fails, the sweeper finds the articles past their deadline."""
+    jobs = [(r.article_id, r.version) for r in receipts if not r.duplicate]
+    if not jobs:
+        return
+    try:
+        enqueue(jobs)
+    except Exception:  # broker trouble must not turn stored articles into an error
+        log.warning("enqueue of %d article(s) failed; the sweeper will retry", len(jobs), exc_info=True)
+
+
+def accept_article(store: ArticleStore, enqueue: Enqueue, payload: dict, source: str) -> Receipt:
+    """Raises marshmallow.ValidationError on bad input."""
+    receipt = _store(store, payload, source)
+    _enqueue(enqueue, [receipt])
+    return receipt
+
+
+def accept_batch(store: ArticleStore, enqueue: Enqueue, payloads: list, source: str) -> list[Receipt | dict]:
+    """One outcome per item, in order: a Receipt, or the item's validation errors. One bad item never
+    rejects the others."""
+    outcomes: list[Receipt | dict] = []
+    for payload in payloads:
+        try:
+            outcomes.append(_store(store, payload, source))
+        except ValidationError as exc:
+            outcomes.append(exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages})
+    _enqueue(enqueue, [o for o in outcomes if isinstance(o, Receipt)])
+    return outcomes

@@ -2,6 +2,7 @@
 
 import base64
 import json
+import time
 
 import pytest
 import redis
@@ -132,3 +133,91 @@ def test_json_that_is_not_an_object_or_not_unicode_is_refused(client, redis_url)
     assert_problem(client.post("/v1/articles", data=b'{"title": "\\ud800", "body": "x"}', headers=headers), 400)
     assert_problem(client.post("/v1/articles", data=b"\xff\xfe", headers=headers), 400)
     assert queued_messages(redis_url) == []
+
+
+def batch(client, articles, headers=AUTH):
+    return client.post("/v1/articles/batch", json={"articles": articles}, headers=headers)
+
+
+def test_batch_answers_each_item_in_order_and_one_bad_item_rejects_nothing_else(client, redis_url):
+    first = post(client, {"title": "Old", "body": "Already here", "external_id": "b-0"}).get_json()
+    response = batch(
+        client,
+        [
+            {"title": "One", "body": "First", "external_id": "b-1"},
+            {"title": "Two"},  # no body
+            {"title": "Old", "body": "Already here", "external_id": "b-0"},  # duplicate
+            "not an object",
+            {"title": "Three", "html": "<p>Third</p>", "external_id": "b-3"},
+        ],
+    )
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    assert [r["status"] for r in results] == [202, 422, 200, 422, 202]
+    assert "body" in results[1]["errors"] and "_schema" in results[3]["errors"]
+    assert results[2]["id"] == first["id"] and results[2]["duplicate"] is True
+    queued = [args for _, args in queued_messages(redis_url)]
+    assert sorted(queued) == sorted([[first["id"], 1], [results[0]["id"], 1], [results[4]["id"], 1]])
+
+
+def test_batch_of_more_than_a_hundred_or_none_is_422(client):
+    assert_problem(batch(client, [{"title": "T", "body": "B"}] * 101), 422, "articles")
+    assert_problem(batch(client, []), 422, "articles")
+    assert_problem(client.post("/v1/articles/batch", json={"items": []}, headers=AUTH), 422, "items")
+
+
+def test_idempotency_key_replays_the_first_response(client, redis_url):
+    headers = {**AUTH, "Idempotency-Key": "req-1"}
+    first = post(client, {"title": "T", "body": "B"}, headers=headers)
+    again = post(client, {"title": "T", "body": "B"}, headers=headers)
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.get_json() == first.get_json() and again.headers["Location"] == first.headers["Location"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert len(queued_messages(redis_url)) == 1
+
+
+def test_idempotency_key_reused_with_another_body_is_422(client):
+    headers = {**AUTH, "Idempotency-Key": "req-2"}
+    assert post(client, {"title": "T", "body": "B"}, headers=headers).status_code == 202
+    assert_problem(post(client, {"title": "T", "body": "other"}, headers=headers), 422, "Idempotency-Key")
+
+
+def test_a_failed_request_does_not_burn_its_idempotency_key(client):
+    headers = {**AUTH, "Idempotency-Key": "req-3"}
+    assert_problem(post(client, {"title": "T"}, headers=headers), 422, "body")
+    assert post(client, {"title": "T", "body": "B"}, headers=headers).status_code == 202
+
+
+def test_rate_limit_per_key_answers_429_with_retry_after(app_env):
+    client = create_app({**app_env, "INGEST_RATE_LIMIT": "0.5", "INGEST_RATE_BURST": "2"}).test_client()
+    assert [post(client, {"title": "T", "body": f"B{i}"}).status_code for i in range(2)] == [202, 202]
+    limited = post(client, {"title": "T", "body": "B3"})
+    assert_problem(limited, 429)
+    assert 1 <= int(limited.headers["Retry-After"]) <= 2
+    other_key = {"Authorization": "Bearer other-key"}
+    other = create_app({**app_env, "INGEST_API_KEYS": f"wire:{INGEST_KEY},cms:other-key"}).test_client()
+    assert post(other, {"title": "T", "body": "B4"}, headers=other_key).status_code == 202  # its own bucket
+
+
+def test_a_deep_enrich_backlog_answers_503_instead_of_accepting(app_env, redis_url):
+    client = create_app({**app_env, "INGEST_MAX_BACKLOG": "2"}).test_client()
+    assert [post(client, {"title": "T", "body": f"B{i}"}).status_code for i in range(2)] == [202, 202]
+    time.sleep(1.1)  # the depth is read at most once a second
+    response = post(client, {"title": "T", "body": "B3"})
+    assert_problem(response, 503)
+    assert response.headers["Retry-After"] and len(queued_messages(redis_url)) == 2
+
+
+def test_duplicates_and_versions_survive_a_restart(app_env):
+    article = {"title": "T", "body": "B", "external_id": "r-1"}
+    first = post(create_app(app_env).test_client(), article).get_json()
+    restarted = create_app(app_env).test_client()
+    assert post(restarted, article).get_json()["duplicate"] is True
+    assert post(restarted, {**article, "body": "B2"}).get_json()["version"] == first["version"] + 1
+
+
+def test_openapi_document_and_docs_page_need_no_key(client):
+    spec = client.get("/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.") and "/v1/articles/batch" in spec["paths"]
+    assert spec["components"]["schemas"]["ArticleIn"]["additionalProperties"] is False
+    assert b"/v1/articles" in client.get("/docs").data

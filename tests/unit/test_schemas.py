@@ -1,7 +1,9 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from marshmallow import ValidationError
 
-from shared.schemas import ArticleIn
+from shared.schemas import ArticleIn, BatchIn
 
 
 def errors_of(payload: dict) -> dict:
@@ -45,6 +47,42 @@ def test_bad_field_is_named(field, value):
 
 
 def test_published_at_is_normalised_to_iso_with_timezone():
-    loaded = ArticleIn().load({"title": "T", "body": "B", "published_at": "2024-05-01T10:00:00", "language": "EN"})
+    loaded = ArticleIn().load({"title": "T", "body": "B", "published_at": "2024-05-01T10:00:00", "language": "en"})
     assert loaded["published_at"] == "2024-05-01T10:00:00+00:00"
     assert loaded["language"] == "en"
+
+
+def test_language_codes_are_lower_case_iso_639_1_as_the_spec_lists_them():
+    assert "language" in errors_of({"title": "T", "body": "B", "language": "EN"})
+
+
+def test_a_batch_holds_one_to_a_hundred_articles():
+    assert BatchIn().load({"articles": [{}] * 100})["articles"] == [{}] * 100
+    for size in (0, 101):
+        with pytest.raises(ValidationError) as info:
+            BatchIn().load({"articles": [{}] * size})
+        assert "articles" in info.value.messages
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@given(st.dictionaries(st.sampled_from([*ArticleIn().fields, "extra"]) | st.text(), json_values))
+def test_any_json_object_is_either_an_article_or_a_validation_error(payload):
+    try:
+        ArticleIn().load(payload)
+    except ValidationError as exc:
+        assert isinstance(exc.messages, dict) and exc.messages
+
+
+texts = st.text(min_size=1, max_size=50).filter(str.strip)
+
+
+@given(title=texts, body=texts, authors=st.lists(texts, max_size=3), language=st.sampled_from(["en", "fr", "ar"]))
+def test_every_well_formed_article_is_accepted_as_sent(title, body, authors, language):
+    loaded = ArticleIn().load({"title": title, "body": body, "authors": authors, "language": language})
+    assert (loaded["title"], loaded["body"], loaded["authors"]) == (title, body, authors)

@@ -1,0 +1,94 @@
+"""OpenAPI 3 documents generated from the marshmallow schemas (apispec), served at /openapi.json,
+with a plain HTML reading of them at /docs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, render_template_string
+from marshmallow import Schema
+
+from shared.schemas import Problem
+
+PROBLEM_JSON = "application/problem+json"
+REASONS = {
+    200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Malformed JSON",
+    401: "Missing or unknown API key", 404: "Not found", 409: "Conflict", 413: "Body too large",
+    415: "Not JSON", 422: "Validation failed; `errors` names each field", 429: "Rate limited; see Retry-After",
+    503: "Overloaded or storage unavailable; see Retry-After",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Operation:
+    path: str
+    method: str
+    summary: str
+    responses: dict[int, type[Schema] | None]  # None: no body; errors (>= 400) are always problem+json
+    body: type[Schema] | None = None
+    parameters: list[dict] = field(default_factory=list)
+    public: bool = False
+
+
+def _responses(op: Operation) -> dict:
+    out = {}
+    for status, schema in op.responses.items():
+        response: dict = {"description": REASONS.get(status, str(status))}
+        if status >= 400:
+            response["content"] = {PROBLEM_JSON: {"schema": Problem}}
+        elif schema is not None:
+            response["content"] = {"application/json": {"schema": schema}}
+        out[str(status)] = response
+    return out
+
+
+def build_spec(title: str, description: str, operations: list[Operation]) -> dict:
+    spec = APISpec(title=title, version="1", openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
+                   info={"description": description})  # fmt: skip
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    paths: dict[str, dict] = {}
+    for op in operations:
+        operation = {"summary": op.summary, "responses": _responses(op), "parameters": op.parameters}
+        if op.body is not None:
+            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
+        operation["security"] = [] if op.public else [{"bearer": []}]
+        paths.setdefault(op.path, {})[op.method] = operation
+    for path, operations_of_path in paths.items():
+        spec.path(path=path, operations=operations_of_path)
+    return spec.to_dict()
+
+
+def path_parameter(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+HEALTH = [
+    Operation("/healthz", "get", "The process is up", {200: None}, public=True),
+    Operation("/readyz", "get", "Redis is reachable", {200: None, 503: None}, public=True),
+    Operation("/metrics", "get", "Prometheus metrics", {200: None}, public=True),
+]
+
+_DOCS = """<!doctype html><html><head><meta charset="utf-8"><title>{{ spec.info.title }}</title>
+<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto}code{background:#eee;padding:0 .2rem}</style>
+</head><body><h1>{{ spec.info.title }}</h1><p>{{ spec.info.description }}</p>
+<p>Machine-readable: <a href="/openapi.json"><code>/openapi.json</code></a>.</p>
+{% for path, ops in spec.paths.items() %}{% for method, op in ops.items() %}
+<h3><code>{{ method|upper }} {{ path }}</code></h3><p>{{ op.summary }}</p><ul>
+{% for status, r in op.responses.items() %}<li><code>{{ status }}</code> {{ r.description }}</li>{% endfor %}
+</ul>{% endfor %}{% endfor %}</body></html>"""
+
+
+def openapi_blueprint(spec: dict) -> Blueprint:
+    bp = Blueprint("openapi", __name__)
+
+    @bp.get("/openapi.json")
+    def document():
+        return spec
+
+    @bp.get("/docs")
+    def docs():
+        return render_template_string(_DOCS, spec=spec)
+
+    return bp
