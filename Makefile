@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-unit lint bench compose-check clean
+.PHONY: install run test test-unit lint bench bench-ingest compose-check clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)  ## enrichment quality and speed on ../shared/corpus/dev.jsonl, side by side with plain spaCy
 	$(BIN)/python -m benchmarks.quality --repeat 3
+
+bench-ingest: $(STAMP)  ## ingest requests/s and latency beside a minimal Flask+Redis floor (needs wrk)
+	$(BIN)/python -m benchmarks.ingest
 
 compose-check:  ## validate docker-compose.yml (needs the docker-compose client, no engine)
 	INGEST_API_KEYS=ci:x PUBLISH_API_KEY=x docker-compose -f docker-compose.yml config --quiet
