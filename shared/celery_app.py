@@ -32,6 +32,8 @@ def make_celery(name: str, settings: Settings) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        # On SIGTERM, give running tasks a moment to finish; the rest go back to the queue.
+        worker_soft_shutdown_timeout=10,
         task_time_limit=settings.task_time_limit_s,
         task_soft_time_limit=int(settings.task_time_limit_s * 0.8),
         broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout_s},

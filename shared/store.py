@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 import redis
 
 RECEIVED, ENRICHING, ENRICHED, PUBLISHED, FAILED = "received", "enriching", "enriched", "published", "failed"
+MAX_ENRICH_ATTEMPTS = 5
 FINAL_STATES = frozenset({PUBLISHED, FAILED})
 
 _ACCEPT = """
@@ -34,10 +35,30 @@ end
 local version = redis.call('HINCRBY', meta, 'version', 1)
 redis.call('HSETNX', meta, 'received_at', now)
 redis.call('HSET', meta, 'id', id, 'content_hash', content_hash, 'state', 'received',
-           'version_received_at', now, 'updated_at', now, 'error', '')
+           'version_received_at', now, 'updated_at', now, 'error', '', 'attempts', 0)
 redis.call('SET', raw_key, raw)
 redis.call('ZADD', deadlines, deadline, id)
 return {1, version}
+"""
+
+# The enrich claim counts attempts, so an article that kills its worker every time (the message
+# comes back through acks_late) ends as failed instead of circling for ever.
+_CLAIM = """
+local meta, deadlines = KEYS[1], KEYS[2]
+local id, version, now, deadline, max_attempts = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+if redis.call('HGET', meta, 'version') ~= version then return 0 end
+local state = redis.call('HGET', meta, 'state')
+if state ~= 'received' and state ~= 'enriching' then return 0 end
+local attempts = redis.call('HINCRBY', meta, 'attempts', 1)
+if attempts > max_attempts then
+  redis.call('HSET', meta, 'state', 'failed', 'updated_at', now,
+             'error', 'gave up after ' .. max_attempts .. ' attempts to enrich it')
+  redis.call('ZREM', deadlines, id)
+  return -1
+end
+redis.call('HSET', meta, 'state', 'enriching', 'updated_at', now)
+redis.call('ZADD', deadlines, deadline, id)
+return attempts
 """
 
 # ARGV: id, version, allowed from-states (comma list), to-state, now, deadline ('' = final), error,
@@ -81,6 +102,7 @@ class ArticleStore:
         self.prefix = prefix
         self._accept = client.register_script(_ACCEPT)
         self._transition = client.register_script(_TRANSITION)
+        self._claim = client.register_script(_CLAIM)
 
     def _key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
@@ -119,8 +141,16 @@ class ArticleStore:
         )
 
     def start_enriching(self, article_id: str, version: int) -> bool:
-        """Claim (article_id, version) for enrichment; False if stale or already past it."""
-        return self._move(article_id, version, (RECEIVED, ENRICHING), ENRICHING)
+        """Claim (article_id, version) for enrichment; False if stale, already past it, or out of
+        attempts (then it is failed)."""
+        now = time.time()
+        keys = [self._key("article", article_id), self._key("deadlines")]
+        claimed = self._claim(keys=keys, args=[article_id, version, now, now + self.stuck_after_s, MAX_ENRICH_ATTEMPTS])
+        return int(claimed) > 0
+
+    def take_sweep_turn(self, interval_s: float) -> bool:
+        """True for one caller per interval, however many schedulers run."""
+        return bool(self.redis.set(self._key("sweep-lock"), "1", nx=True, px=max(1, int(interval_s * 900))))
 
     def save_enriched(self, article_id: str, version: int, article: dict) -> bool:
         return self._move(article_id, version, (RECEIVED, ENRICHING), ENRICHED, enriched=article)

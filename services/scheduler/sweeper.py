@@ -12,7 +12,9 @@ log = logging.getLogger(__name__)
 NEXT_TASK = {"received": "enrich.article", "enriching": "enrich.article", ENRICHED: "publish.article"}
 
 
-def sweep(store: ArticleStore, send_task: Callable[[str, list], None]) -> int:
+def sweep(store: ArticleStore, send_task: Callable[[str, list], None], interval_s: float) -> int:
+    if not store.take_sweep_turn(interval_s):  # another scheduler swept within this interval
+        return 0
     stuck = store.overdue()
     for article in stuck:
         send_task(NEXT_TASK[article.state], [article.article_id, article.version])

@@ -41,4 +41,4 @@ def _store() -> ArticleStore:
 
 @shared_task(name="ops.sweep", acks_late=True)
 def sweep_task() -> int:
-    return sweep(_store(), lambda name, args: celery.send_task(name, args=args))
+    return sweep(_store(), lambda name, args: celery.send_task(name, args=args), settings.sweep_interval_s)

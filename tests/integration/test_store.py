@@ -57,3 +57,26 @@ def test_overdue_returns_each_stuck_article_once_per_deadline(store):
     [stuck] = store.overdue()
     assert (stuck.article_id, stuck.version, stuck.state) == ("stuck", 1, "received")
     assert store.overdue() == []  # pushed a deadline further
+
+
+def test_an_article_that_keeps_killing_its_worker_ends_failed(store):
+    store.accept("poison", {}, "h1")
+    assert all(store.start_enriching("poison", 1) for _ in range(5))  # five claims, none finished
+    assert not store.start_enriching("poison", 1)
+    status = store.status("poison")
+    assert status["status"] == "failed" and "gave up after 5 attempts" in status["error"]
+    assert store.overdue() == []  # and the sweeper leaves it alone
+
+
+def test_a_new_version_gets_fresh_attempts(store):
+    store.accept("a", {}, "h1")
+    for _ in range(5):
+        store.start_enriching("a", 1)
+    store.accept("a", {}, "h2")
+    assert store.start_enriching("a", 2)
+
+
+def test_one_sweep_turn_per_interval(store):
+    assert store.take_sweep_turn(0.3) and not store.take_sweep_turn(0.3)
+    time.sleep(0.35)
+    assert store.take_sweep_turn(0.3)
