@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-unit lint bench bench-ingest compose-check clean
+.PHONY: install run test test-unit lint bench bench-ingest bench-webhooks compose-check clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ bench: $(STAMP)  ## enrichment quality and speed on ../shared/corpus/dev.jsonl, 
 
 bench-ingest: $(STAMP)  ## ingest requests/s and latency beside a minimal Flask+Redis floor (needs wrk)
 	$(BIN)/python -m benchmarks.ingest
+
+bench-webhooks: $(STAMP)  ## webhook deliveries/s beside a bare httpx sender (200-subscriber fan-out; 1,000 articles)
+	$(BIN)/python -m benchmarks.webhooks
 
 compose-check:  ## validate docker-compose.yml (needs the docker-compose client, no engine)
 	INGEST_API_KEYS=ci:x PUBLISH_API_KEY=x docker-compose -f docker-compose.yml config --quiet

@@ -54,7 +54,7 @@ def processes(request, app_env, tmp_path):
     started: list[Processes] = []
 
     def start(names: list[str], **overrides: str) -> Processes:
-        group = Processes(process_env(**app_env, **overrides), tmp_path)
+        group = Processes(process_env(**{**app_env, **overrides}), tmp_path)
         started.append(group)
         for name in names:
             group.start(name)

@@ -66,6 +66,7 @@ def process_env(**overrides: str) -> dict[str, str]:
         "WEBHOOK_RETRY_SCHEDULE": "0.3,0.6,1",
         "WEBHOOK_POLL_INTERVAL_S": "0.2",
         "WEBHOOK_TIMEOUT_S": "3",
+        "WEBHOOK_MIN_BACKOFF_S": "0.5",
         "SWEEP_INTERVAL_S": "0.5",
         "LOG_LEVEL": "INFO",
     }
@@ -142,36 +143,78 @@ class Received:
         return json.loads(self.body)
 
 
-class Receiver:
-    """A local webhook endpoint. `responses` scripts the status of each successive request
-    (the last one repeats); every request is recorded, whatever it was answered."""
+@dataclass(frozen=True)
+class Reply:
+    """One scripted answer of a Receiver: a status, extra headers (Location, Retry-After, ...), a delay
+    before answering (longer than WEBHOOK_TIMEOUT_S: a timeout) and a body."""
 
-    def __init__(self, responses: list[int] | None = None, delay_s: float = 0.0):
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+    body: bytes | None = None
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):  # a sender that timed out and hung up
+        pass
+
+
+class Receiver:
+    """A local webhook endpoint. `responses` scripts the answer to each successive request, as a status
+    or a Reply (the last one repeats; `script()` replaces the script while it runs); every request is
+    recorded, whatever it was answered, and so are the most requests it ever had in progress at once and
+    the TCP connections they came on (it keeps connections alive, HTTP/1.1)."""
+
+    def __init__(self, responses: list[int | Reply] | None = None, delay_s: float = 0.0):
         self.responses = list(responses or [200])
         self.delay_s = delay_s
         self.received: list[Received] = []
+        self.in_progress = 0
+        self.max_in_progress = 0
+        self.connections: set[tuple[str, int]] = set()  # client (address, port): one per TCP connection
         self._lock = threading.Lock()
+        self._offset = 0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 with receiver._lock:
+                    receiver.connections.add(self.client_address)
                     receiver.received.append(Received(dict(self.headers.items()), body, time.time()))
-                    index = min(len(receiver.received), len(receiver.responses)) - 1
-                    status = receiver.responses[index]
-                time.sleep(receiver.delay_s)
-                self.send_response(status)
-                self.send_header("content-type", "text/plain")
-                self.end_headers()
-                self.wfile.write(f"answered {status}".encode())
+                    index = min(len(receiver.received) - receiver._offset, len(receiver.responses)) - 1
+                    reply = receiver.responses[index]
+                    receiver.in_progress += 1
+                    receiver.max_in_progress = max(receiver.max_in_progress, receiver.in_progress)
+                reply = reply if isinstance(reply, Reply) else Reply(reply)
+                try:
+                    time.sleep(reply.delay_s or receiver.delay_s)
+                    answer = reply.body if reply.body is not None else f"answered {reply.status}".encode()
+                    self.send_response(reply.status)
+                    self.send_header("content-type", "text/plain")
+                    self.send_header("content-length", str(len(answer)))
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(answer)
+                finally:
+                    with receiver._lock:
+                        receiver.in_progress -= 1
 
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+
+    def script(self, *responses: int | Reply) -> None:
+        """Answer the requests from now on with `responses` (the last one repeats)."""
+        with self._lock:
+            self.responses, self._offset = list(responses), len(self.received)
 
     def __enter__(self) -> Receiver:
         self.thread.start()

@@ -1,11 +1,11 @@
-"""HTTP entrypoint of publish: read articles, manage subscriptions, read the delivery log."""
+"""HTTP entrypoint of publish: read articles, manage subscriptions, read and act on the delivery log."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, url_for
+from flask import Blueprint, current_app, request, url_for
 
 from services.publish import usecases
-from services.publish.schemas import SubscriptionIn, SubscriptionPatch
+from services.publish.schemas import DeliveriesQuery, ReplayIn, SubscriptionIn, SubscriptionPatch
 from services.publish.ssrf import UnsafeURL
 from shared.web import Problem, json_body
 
@@ -16,22 +16,34 @@ def _publisher() -> usecases.Publisher:
     return current_app.extensions["newsflow"]
 
 
+def _not_found(detail: str) -> Problem:
+    return Problem(404, "Not Found", detail)
+
+
 def _subscription_or_404(sub_id: str) -> dict:
     sub = _publisher().repo.subscription(sub_id)
     if sub is None:
-        raise Problem(404, "Not Found", f"No subscription with id {sub_id!r}.")
+        raise _not_found(f"No subscription with id {sub_id!r}.")
     return sub
+
+
+def _view(sub: dict) -> dict:
+    return usecases.public_view(sub, _publisher().repo.health(sub["id"]))
 
 
 def _unsafe(exc: UnsafeURL) -> Problem:
     return Problem(422, "Unprocessable Content", "The webhook URL is not allowed.", {"url": [str(exc)]})
 
 
+def _conflict(exc: usecases.Conflict) -> Problem:
+    return Problem(409, "Conflict", str(exc), headers={"Retry-After": "5"})
+
+
 @bp.get("/articles/<article_id>")
 def get_article(article_id: str):
     article = _publisher().store.enriched(article_id)
     if article is None:
-        raise Problem(404, "Not Found", f"No enriched article with id {article_id!r} (yet).")
+        raise _not_found(f"No enriched article with id {article_id!r} (yet).")
     return article
 
 
@@ -48,33 +60,83 @@ def create_subscription():
 
 @bp.get("/subscriptions")
 def list_subscriptions():
-    return {"items": [usecases.public_view(s) for s in _publisher().repo.subscriptions()]}
+    subs = _publisher().repo.subscriptions()
+    healths = _publisher().repo.healths([s["id"] for s in subs])
+    return {"items": [usecases.public_view(s, healths[s["id"]]) for s in subs]}
 
 
 @bp.get("/subscriptions/<sub_id>")
 def get_subscription(sub_id: str):
-    return usecases.public_view(_subscription_or_404(sub_id))
+    return _view(_subscription_or_404(sub_id))
 
 
 @bp.patch("/subscriptions/<sub_id>")
 def patch_subscription(sub_id: str):
-    sub = _subscription_or_404(sub_id)
+    _subscription_or_404(sub_id)
     changes = SubscriptionPatch().load(json_body())
     try:
-        return usecases.public_view(usecases.update_subscription(_publisher(), sub, changes))
+        return _view(usecases.update_subscription(_publisher(), sub_id, changes))
     except UnsafeURL as exc:
         raise _unsafe(exc) from None
+    except usecases.NotFound as exc:
+        raise _not_found(str(exc)) from None
 
 
 @bp.delete("/subscriptions/<sub_id>")
 def delete_subscription(sub_id: str):
     if not _publisher().repo.delete_subscription(sub_id):
-        raise Problem(404, "Not Found", f"No subscription with id {sub_id!r}.")
+        raise _not_found(f"No subscription with id {sub_id!r}.")
     return "", 204
+
+
+@bp.post("/subscriptions/<sub_id>/rotate-secret")
+def rotate_secret(sub_id: str):
+    try:
+        sub = usecases.rotate_secret(_publisher(), sub_id)
+    except usecases.NotFound as exc:
+        raise _not_found(str(exc)) from None
+    return {**_view(sub), "secret": sub["secret"]}
 
 
 @bp.get("/subscriptions/<sub_id>/deliveries")
 def list_deliveries(sub_id: str):
     _subscription_or_404(sub_id)
-    items = _publisher().repo.deliveries_of(sub_id)
-    return {"items": [{k: v for k, v in d.items() if k != "next_attempt_ts"} for d in items]}
+    query = DeliveriesQuery().load(request.args.to_dict())
+    try:
+        return usecases.deliveries_page(_publisher(), sub_id, query["status"], query["limit"], query["cursor"])
+    except ValueError:
+        raise Problem(
+            422, "Unprocessable Content", "The cursor is not one this API handed out.", {"cursor": ["Invalid cursor."]}
+        ) from None
+
+
+@bp.post("/subscriptions/<sub_id>/replay")
+def replay(sub_id: str):
+    window = ReplayIn().load(json_body())
+    until = window["until"].timestamp() if window["until"] else None
+    try:
+        result = usecases.replay(_publisher(), sub_id, window["since"].timestamp(), until)
+    except usecases.NotFound as exc:
+        raise _not_found(str(exc)) from None
+    except usecases.Conflict as exc:
+        raise _conflict(exc) from None
+    return result, 202
+
+
+@bp.get("/deliveries/<delivery_id>")
+def get_delivery(delivery_id: str):
+    delivery = _publisher().repo.delivery(delivery_id)
+    if delivery is None:
+        raise _not_found(f"No delivery with id {delivery_id!r}.")
+    return usecases.delivery_view(delivery)
+
+
+@bp.post("/deliveries/<delivery_id>/redeliver")
+def redeliver(delivery_id: str):
+    try:
+        delivery = usecases.redeliver(_publisher(), delivery_id)
+    except usecases.NotFound as exc:
+        raise _not_found(str(exc)) from None
+    except usecases.Conflict as exc:
+        raise _conflict(exc) from None
+    return usecases.delivery_view(delivery), 202, {"Location": url_for(".get_delivery", delivery_id=delivery_id)}

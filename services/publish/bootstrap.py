@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import httpx
 from celery import Celery
 
 from services.publish.repository import PublishRepository
+from services.publish.transport import webhook_client
 from services.publish.usecases import Publisher
 from shared.config import Settings
 from shared.store import ArticleStore, connect
@@ -18,5 +18,5 @@ def bootstrap(settings: Settings, celery: Celery) -> Publisher:
         store=ArticleStore(client, settings.stuck_after_s),
         repo=PublishRepository(client),
         send_task=lambda name, args: celery.send_task(name, args=args),
-        http=httpx.Client(headers={"user-agent": "Newsflow-Webhooks/1"}),
+        http=webhook_client(settings.webhook_allow_private),
     )

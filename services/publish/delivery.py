@@ -1,16 +1,22 @@
-"""One webhook attempt and what follows from its outcome."""
+"""One webhook attempt, and when the next one is due (the retry policy is pure)."""
 
 from __future__ import annotations
 
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 
 import httpx
 
+from services.publish.ssrf import UnsafeAddress
 from shared.store import iso
 
-RESPONSE_EXCERPT_CHARS = 2048
+RESPONSE_EXCERPT_BYTES = 2048
+# Statuses that ask the sender to slow down, as timeouts do: the retry waits at least the minimum backoff.
+SLOW_DOWN_STATUSES = frozenset({429, 502, 503, 504})
+OK, HTTP_ERROR, TIMEOUT, CONNECT_ERROR, BLOCKED = "ok", "http", "timeout", "connect", "blocked"
 
 
 @dataclass(frozen=True)
@@ -20,29 +26,53 @@ class Attempt:
     duration_ms: int
     error: str | None
     response_excerpt: str
+    # not part of the delivery log: what the retry policy needs
+    kind: str = field(default=OK, compare=False)
+    retry_after: str | None = field(default=None, compare=False)
+    ended: float = field(default=0.0, compare=False)
 
     @property
     def succeeded(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
+        return self.kind == OK
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {
+            "at": self.at,
+            "status_code": self.status_code,
+            "duration_ms": self.duration_ms,
+            "error": self.error,
+            "response_excerpt": self.response_excerpt,
+        }
 
 
 def post(client: httpx.Client, url: str, body: str, headers: dict[str, str], timeout_s: float) -> Attempt:
-    """POST once, never following redirects; every failure becomes an Attempt, never an exception."""
+    """POST once, never following redirects, reading at most 2 KB of the answer.
+    Every failure becomes an Attempt, never an exception."""
     started = time.time()
-    status, error, excerpt = None, None, ""
+    status, error, excerpt, retry_after, kind = None, None, b"", None, OK
     try:
-        response = client.post(url, content=body.encode(), headers=headers, timeout=timeout_s, follow_redirects=False)
-        status, excerpt = response.status_code, response.text[:RESPONSE_EXCERPT_CHARS]
+        with client.stream(
+            "POST", url, content=body.encode(), headers=headers, timeout=timeout_s, follow_redirects=False
+        ) as response:
+            status, retry_after = response.status_code, response.headers.get("retry-after")
+            for chunk in response.iter_bytes():
+                excerpt += chunk
+                if len(excerpt) >= RESPONSE_EXCERPT_BYTES:
+                    break
         if not 200 <= status < 300:
-            error = f"HTTP {status}"
+            kind, error = (
+                HTTP_ERROR,
+                f"HTTP {status}" + (" (redirects are not followed)" if 300 <= status < 400 else ""),
+            )
+    except UnsafeAddress as exc:
+        kind, error = BLOCKED, str(exc)
     except httpx.TimeoutException:
-        error = f"timed out after {timeout_s:g} s"
+        kind, error = TIMEOUT, f"timed out after {timeout_s:g} s"
     except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}"
-    return Attempt(iso(started), status, round((time.time() - started) * 1000), error, excerpt)
+        kind, error = CONNECT_ERROR, f"{type(exc).__name__}: {exc}"
+    ended = time.time()
+    text = excerpt[:RESPONSE_EXCERPT_BYTES].decode("utf-8", errors="replace")
+    return Attempt(iso(started), status, round((ended - started) * 1000), error, text, kind, retry_after, ended)
 
 
 def retry_delay(attempts_made: int, schedule: tuple[float, ...], rng: random.Random = random) -> float | None:
@@ -50,3 +80,43 @@ def retry_delay(attempts_made: int, schedule: tuple[float, ...], rng: random.Ran
     if attempts_made > len(schedule):
         return None
     return schedule[attempts_made - 1] * rng.uniform(0.8, 1.2)
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Retry-After as seconds from `now`: delta-seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now)
+
+
+def next_delay(
+    attempt: Attempt,
+    attempts_made: int,
+    schedule: tuple[float, ...],
+    min_backoff_s: float,
+    rng: random.Random = random,
+) -> float | None:
+    """Seconds from the end of a failed attempt to the next one, or None when no retry is left.
+
+    The schedule entry (with jitter) is the base. A Retry-After is honoured within [base, 2 × base], so a
+    receiver can slow us down but neither speed us up nor park a delivery for hours. 429, 502, 503, 504 and
+    timeouts wait at least `min_backoff_s`."""
+    scheduled = retry_delay(attempts_made, schedule, rng)
+    if scheduled is None:
+        return None
+    delay = scheduled
+    asked = parse_retry_after(attempt.retry_after, attempt.ended or time.time())
+    if asked is not None:
+        delay = min(max(asked, scheduled), 2 * scheduled)
+    if attempt.kind == TIMEOUT or attempt.status_code in SLOW_DOWN_STATUSES:
+        delay = max(delay, min_backoff_s)
+    return delay

@@ -1,21 +1,36 @@
-"""Subscriptions and deliveries in Redis.
+"""Subscriptions, deliveries and endpoint health in Redis.
 
 Keys (under `nf:`):
-  sub:<id>                  string JSON subscription (with its secret)
-  subs                      zset   subscription id -> creation time
-  delivery:<id>             string JSON delivery with its attempts
-  delivery:<id>:lock        string held while one worker attempts the delivery
-  sub:<id>:deliveries       zset   delivery id -> creation time (the delivery log)
-  payload:<article>:<ver>   string the exact webhook body for that article version
-  due                       zset   delivery id -> when a worker should next look at it
+  sub:<id>                      string JSON subscription (with its secrets)
+  subs                          zset   subscription id -> creation time
+  sub:<id>:health               hash   last_success_ts, failing_since_ts, open_until_ts (circuit breaker)
+  sub:<id>:outcomes             list   "1"/"0" per recent attempt, newest first, trimmed to the breaker window
+  sub:<id>:probe                string held by the one half-open probe attempt
+  sub:<id>:inflight             zset   delivery id -> lease expiry: the per-subscription concurrency slots
+  sub:<id>:deliveries           zset   delivery id -> creation time (the delivery log)
+  sub:<id>:deliveries:<status>  zset   the same, per status (pending, retrying, succeeded, failed)
+  delivery:<id>                 string JSON delivery with its attempts
+  delivery:<id>:lock            string held while one worker (or the API) changes the delivery
+  payload:<article>:<ver>       string the exact webhook body for that article version
+  published                     hash   article id -> latest version with a payload (for replay)
+  due                           zset   delivery id -> when a worker should next look at it
+Read only: feed (zset article id -> publication time, kept by shared/store.py).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import redis
+
+from services.publish.health import Health
+
+STATUSES = ("pending", "retrying", "succeeded", "failed")
 
 _CLAIM_DUE = """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
@@ -23,15 +38,103 @@ for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
 return ids
 """
 
+# KEYS: delivery, log, log of its status, due. ARGV: JSON, id, created_ts, due_at
+_CREATE = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2])
+return 1
+"""
+
+# KEYS: inflight zset. ARGV: delivery id, now, lease expiry, limit, key ttl (ms)
+_ACQUIRE_SLOT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[4]) then
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+  return 1
+end
+return 0
+"""
+
+
+# After an attempt. KEYS: delivery, due, log of the old status, log of the new status, inflight, outcomes,
+# health, lock. ARGV: JSON, id, created_ts, due_at ('' = final), '1'/'0' succeeded, now, window
+_FINISH = """
+redis.call('ZREM', KEYS[5], ARGV[2])
+redis.call('DEL', KEYS[8])
+if redis.call('EXISTS', KEYS[1]) == 0 then return {{}, {}} end  -- its subscription was deleted meanwhile
+redis.call('SET', KEYS[1], ARGV[1])
+if ARGV[4] == '' then redis.call('ZREM', KEYS[2], ARGV[2]) else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2]) end
+if KEYS[3] ~= KEYS[4] then redis.call('ZREM', KEYS[3], ARGV[2]) end
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[2])
+redis.call('LPUSH', KEYS[6], ARGV[5])
+redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[7]) - 1)
+if ARGV[5] == '1' then
+  redis.call('HSET', KEYS[7], 'last_success_ts', ARGV[6])
+  redis.call('HDEL', KEYS[7], 'failing_since_ts')
+else
+  redis.call('HSETNX', KEYS[7], 'failing_since_ts', ARGV[6])
+end
+return {redis.call('LRANGE', KEYS[6], 0, -1), redis.call('HGETALL', KEYS[7])}
+"""
+
+
+@dataclass(frozen=True)
+class AttemptContext:
+    """What one attempt needs, read in one round trip."""
+
+    sub: dict | None
+    health: Health
+    payload: str | None
+    slot: bool
+
+
+def encode_cursor(score: float, member: str) -> str:
+    return base64.urlsafe_b64encode(f"{score!r}|{member}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[float, str]:
+    """Raise ValueError for anything we did not hand out."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        score, member = raw.split("|", 1)
+        return float(score), member
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ValueError("not a cursor from this API") from None
+
 
 class PublishRepository:
     def __init__(self, client: redis.Redis, prefix: str = "nf:"):
         self.redis = client
         self.prefix = prefix
         self._claim_due = client.register_script(_CLAIM_DUE)
+        self._create = client.register_script(_CREATE)
+        self._acquire_slot = client.register_script(_ACQUIRE_SLOT)
+        self._finish = client.register_script(_FINISH)
 
     def _key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
+
+    def _pipelined(self, build: Callable) -> list:
+        """Run the commands `build(pipe)` queues in one round trip. Scripts go in as EVALSHA: redis-py would
+        otherwise ask SCRIPT EXISTS first, every time. If Redis lost them (a restart), load them and retry."""
+        for last_try in (False, True):
+            with self.redis.pipeline(transaction=False) as pipe:
+                build(pipe)
+                try:
+                    return pipe.execute()
+                except redis.exceptions.NoScriptError:
+                    if last_try:
+                        raise
+            for script in (self._create, self._acquire_slot):
+                script.sha = self.redis.script_load(script.script)
+        return []
+
+    @staticmethod
+    def _evalsha(pipe, script, keys: list[str], args: list) -> None:
+        pipe.evalsha(script.sha, len(keys), *keys, *args)
 
     def _get_json(self, key: str) -> dict | None:
         data = self.redis.get(key)
@@ -53,55 +156,237 @@ class PublishRepository:
             return []
         return [json.loads(d) for d in self.redis.mget([self._key("sub", i) for i in ids]) if d]
 
+    def update_subscription(self, sub_id: str, change: Callable[[dict], dict | None]) -> dict | None:
+        """Read-change-write one subscription atomically (optimistic, retried on a concurrent write), so a
+        worker disabling it and the API rotating its secret never undo each other. `change` returns the new
+        subscription, or None to leave it as it is. Returns the stored subscription, None if there is none."""
+        key = self._key("sub", sub_id)
+        with self.redis.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    data = pipe.get(key)
+                    if not data:
+                        return None
+                    current = json.loads(data)
+                    new = change(current)
+                    if new is None:
+                        return current
+                    pipe.multi()
+                    pipe.set(key, json.dumps(new))
+                    pipe.execute()
+                    return new
+                except redis.WatchError:
+                    continue
+
     def delete_subscription(self, sub_id: str) -> bool:
+        """The subscription, its health and its delivery log with the deliveries in it."""
+        log = self._key("sub", sub_id, "deliveries")
+        while ids := self.redis.zrange(log, 0, 499):
+            with self.redis.pipeline() as pipe:
+                for delivery_id in ids:
+                    pipe.delete(self._key("delivery", delivery_id))
+                    pipe.zrem(self._key("due"), delivery_id)
+                pipe.zrem(log, *ids)
+                pipe.execute()
         with self.redis.pipeline() as pipe:
             pipe.delete(self._key("sub", sub_id))
             pipe.zrem(self._key("subs"), sub_id)
+            pipe.delete(*[self._key("sub", sub_id, "deliveries", status) for status in STATUSES])
+            pipe.delete(*self._health_keys(sub_id))
             return bool(pipe.execute()[0])
 
-    # deliveries
+    # endpoint health
+    def _health_keys(self, sub_id: str) -> list[str]:
+        return [self._key("sub", sub_id, part) for part in ("health", "outcomes", "probe", "inflight")]
+
+    def health(self, sub_id: str) -> Health:
+        return Health.from_hash(self.redis.hgetall(self._key("sub", sub_id, "health")))
+
+    def healths(self, sub_ids: list[str]) -> dict[str, Health]:
+        with self.redis.pipeline(transaction=False) as pipe:
+            for sub_id in sub_ids:
+                pipe.hgetall(self._key("sub", sub_id, "health"))
+            return {sub_id: Health.from_hash(h) for sub_id, h in zip(sub_ids, pipe.execute(), strict=True)}
+
+    def reset_health(self, sub_id: str) -> None:
+        self.redis.delete(*self._health_keys(sub_id)[:3])
+
+    def open_circuit(self, sub_id: str, until: float) -> None:
+        with self.redis.pipeline() as pipe:
+            pipe.hset(self._key("sub", sub_id, "health"), "open_until_ts", until)
+            pipe.delete(self._key("sub", sub_id, "probe"))
+            pipe.execute()
+
+    def close_circuit(self, sub_id: str) -> None:
+        with self.redis.pipeline() as pipe:
+            pipe.hdel(self._key("sub", sub_id, "health"), "open_until_ts")
+            pipe.delete(self._key("sub", sub_id, "outcomes"), self._key("sub", sub_id, "probe"))
+            pipe.execute()
+
+    def take_probe(self, sub_id: str, ttl_s: float) -> bool:
+        """The one attempt a half-open circuit lets through."""
+        return bool(self.redis.set(self._key("sub", sub_id, "probe"), "1", nx=True, ex=max(1, int(ttl_s))))
+
+    # payloads and the articles replay may re-send
     def save_payload(self, article_id: str, version: int, body: str) -> None:
-        self.redis.set(self._key("payload", article_id, str(version)), body, nx=True)
+        with self.redis.pipeline() as pipe:
+            pipe.set(self._key("payload", article_id, str(version)), body, nx=True)
+            pipe.hset(self._key("published"), article_id, version)
+            pipe.execute()
 
     def payload(self, article_id: str, version: int) -> str | None:
         return self.redis.get(self._key("payload", article_id, str(version)))
 
-    def create_delivery(self, delivery: dict, lease_s: float) -> bool:
-        """Store a new delivery and mark it due; False if it already exists (fan-out re-run)."""
-        if not self.redis.set(self._key("delivery", delivery["id"]), json.dumps(delivery), nx=True):
-            return False
-        with self.redis.pipeline() as pipe:
-            pipe.zadd(self._key("sub", delivery["subscription_id"], "deliveries"), {delivery["id"]: time.time()})
-            pipe.zadd(self._key("due"), {delivery["id"]: time.time() + lease_s})
-            pipe.execute()
-        return True
+    def published_versions(self, article_ids: list[str]) -> list[int | None]:
+        if not article_ids:
+            return []
+        return [int(v) if v else None for v in self.redis.hmget(self._key("published"), article_ids)]
+
+    def payloads(self, refs: list[tuple[str, int]]) -> list[str | None]:
+        if not refs:
+            return []
+        return self.redis.mget([self._key("payload", a, str(v)) for a, v in refs])
+
+    def feed_window(self, since: float, until: float, offset: int, limit: int) -> list[tuple[str, float]]:
+        """(article id, publication time) of articles published in [since, until], oldest first."""
+        return self.redis.zrangebyscore(self._key("feed"), since, until, start=offset, num=limit, withscores=True)
+
+    # deliveries
+    def _status_index(self, pipe, delivery: dict, was: str | None = None) -> None:
+        sub_id, delivery_id = delivery["subscription_id"], delivery["id"]
+        for status in STATUSES if was is None else {was, delivery["status"]}:
+            key = self._key("sub", sub_id, "deliveries", status)
+            if status == delivery["status"]:
+                pipe.zadd(key, {delivery_id: delivery.get("created_ts") or 0.0})
+            else:
+                pipe.zrem(key, delivery_id)
+
+    def create_deliveries(self, deliveries: Iterable[tuple[dict, float]]) -> list[bool]:
+        """Store new deliveries, each due at its time, in one round trip; False for one that exists already
+        (a fan-out or replay re-run)."""
+        deliveries = list(deliveries)
+
+        def build(pipe) -> None:
+            for delivery, due_at in deliveries:
+                sub_id = delivery["subscription_id"]
+                keys = [
+                    self._key("delivery", delivery["id"]),
+                    self._key("sub", sub_id, "deliveries"),
+                    self._key("sub", sub_id, "deliveries", delivery["status"]),
+                    self._key("due"),
+                ]
+                self._evalsha(
+                    pipe, self._create, keys, [json.dumps(delivery), delivery["id"], delivery["created_ts"], due_at]
+                )
+
+        return [bool(created) for created in self._pipelined(build)] if deliveries else []
 
     def delivery(self, delivery_id: str) -> dict | None:
         return self._get_json(self._key("delivery", delivery_id))
 
-    def update_delivery(self, delivery: dict, due_at: float | None) -> None:
-        """Save after an attempt; `due_at` None takes it off the due set (final)."""
+    def lock_and_read(self, delivery_id: str, ttl_s: float) -> tuple[bool, dict | None]:
+        """Take the delivery's lock and read it in one round trip."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(self._key("delivery", delivery_id, "lock"), "1", nx=True, ex=max(1, int(ttl_s)))
+            pipe.get(self._key("delivery", delivery_id))
+            locked, data = pipe.execute()
+        return bool(locked), json.loads(data) if data else None
+
+    def unlock_delivery(self, delivery_id: str) -> None:
+        self.redis.delete(self._key("delivery", delivery_id, "lock"))
+
+    def save_delivery(self, delivery: dict, due_at: float | None, was: str | None = None) -> None:
+        """Save a delivery; `due_at` None takes it off the due set (final). `was`: its status before, if known."""
         with self.redis.pipeline() as pipe:
             pipe.set(self._key("delivery", delivery["id"]), json.dumps(delivery))
             if due_at is None:
                 pipe.zrem(self._key("due"), delivery["id"])
             else:
                 pipe.zadd(self._key("due"), {delivery["id"]: due_at})
+            self._status_index(pipe, delivery, was)
             pipe.execute()
 
+    def forget_due(self, delivery_id: str) -> None:
+        self.redis.zrem(self._key("due"), delivery_id)
+
+    def prepare_attempt(self, delivery: dict, max_in_flight: int, slot_ttl_s: float) -> AttemptContext:
+        """The subscription, its health, the payload and a concurrency slot, in one round trip."""
+        sub_id, now = delivery["subscription_id"], time.time()
+
+        def build(pipe) -> None:
+            pipe.get(self._key("sub", sub_id))
+            pipe.hgetall(self._key("sub", sub_id, "health"))
+            pipe.get(self._key("payload", delivery["article_id"], str(delivery["version"])))
+            self._evalsha(
+                pipe,
+                self._acquire_slot,
+                [self._key("sub", sub_id, "inflight")],
+                [delivery["id"], now, now + slot_ttl_s, max_in_flight, int(slot_ttl_s * 1000)],
+            )
+
+        sub, health, payload, slot = self._pipelined(build)
+        return AttemptContext(json.loads(sub) if sub else None, Health.from_hash(health), payload, bool(slot))
+
+    def release_slot(self, sub_id: str, delivery_id: str) -> None:
+        self.redis.zrem(self._key("sub", sub_id, "inflight"), delivery_id)
+
+    def finish_attempt(
+        self, delivery: dict, was: str, due_at: float | None, succeeded: bool, window: int
+    ) -> tuple[list[bool], Health]:
+        """After an attempt, in one atomic step: save the delivery (`was`: its status before), free its slot,
+        record the outcome for the subscription's health and release the delivery's lock. Returns the recent
+        outcomes (newest first) and the health after it."""
+        sub_id, delivery_id = delivery["subscription_id"], delivery["id"]
+        outcomes, health = self._finish(
+            keys=[
+                self._key("delivery", delivery_id),
+                self._key("due"),
+                self._key("sub", sub_id, "deliveries", was),
+                self._key("sub", sub_id, "deliveries", delivery["status"]),
+                self._key("sub", sub_id, "inflight"),
+                self._key("sub", sub_id, "outcomes"),
+                self._key("sub", sub_id, "health"),
+                self._key("delivery", delivery_id, "lock"),
+            ],
+            args=[
+                json.dumps(delivery),
+                delivery_id,
+                delivery.get("created_ts") or 0.0,
+                "" if due_at is None else due_at,
+                "1" if succeeded else "0",
+                time.time(),
+                window,
+            ],
+        )
+        return [o == "1" for o in outcomes], Health.from_hash(dict(zip(health[::2], health[1::2], strict=True)))
+
+    def delivery_page(
+        self, sub_id: str, status: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[dict], str | None]:
+        """Newest first. Raises ValueError for a cursor we did not hand out."""
+        key = self._key("sub", sub_id, "deliveries", *([status] if status else []))
+        entries: list[tuple[str, float]] = []
+        if cursor:
+            score, last = decode_cursor(cursor)
+            ties = self.redis.zrangebyscore(key, score, score, withscores=True)
+            entries = [(m, s) for m, s in reversed(ties) if m < last][: limit + 1]
+            upper = f"({score!r}"
+        else:
+            upper = "+inf"
+        if len(entries) <= limit:
+            wanted = limit + 1 - len(entries)
+            entries += self.redis.zrevrangebyscore(key, upper, "-inf", start=0, num=wanted, withscores=True)
+        page, more = entries[:limit], len(entries) > limit
+        docs = self.redis.mget([self._key("delivery", m) for m, _ in page]) if page else []
+        items = [json.loads(d) for d in docs if d]
+        return items, encode_cursor(page[-1][1], page[-1][0]) if more else None
+
     def deliveries_of(self, sub_id: str, limit: int = 50) -> list[dict]:
-        ids = self.redis.zrevrange(self._key("sub", sub_id, "deliveries"), 0, limit - 1)
-        if not ids:
-            return []
-        return [json.loads(d) for d in self.redis.mget([self._key("delivery", i) for i in ids]) if d]
+        """The newest `limit` deliveries of a subscription, whatever their status."""
+        return self.delivery_page(sub_id, None, limit, None)[0]
 
     def claim_due(self, lease_s: float, limit: int = 200) -> list[str]:
         """Due delivery ids, each pushed `lease_s` ahead so a lost task message is retried, not lost."""
         now = time.time()
         return self._claim_due(keys=[self._key("due")], args=[now, now + lease_s, limit])
-
-    def lock_delivery(self, delivery_id: str, ttl_s: float) -> bool:
-        return bool(self.redis.set(self._key("delivery", delivery_id, "lock"), "1", nx=True, ex=max(1, int(ttl_s))))
-
-    def unlock_delivery(self, delivery_id: str) -> None:
-        self.redis.delete(self._key("delivery", delivery_id, "lock"))

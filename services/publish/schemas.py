@@ -1,14 +1,23 @@
-"""Subscription requests (marshmallow); unknown fields are rejected."""
+"""Publish requests (marshmallow); unknown fields are rejected, every error names its field."""
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from datetime import UTC
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from services.publish.repository import STATUSES
 
 EVENT_TYPES = ("article.published", "article.updated")
+MAX_FILTER_VALUES = 100
+
+
+def _list(item: fields.Field, **kwargs) -> fields.List:
+    return fields.List(item, validate=validate.Length(max=MAX_FILTER_VALUES), **kwargs)
 
 
 def _names(**kwargs) -> fields.List:
-    return fields.List(fields.String(validate=validate.Length(min=1, max=200)), **kwargs)
+    return _list(fields.String(validate=validate.Length(min=1, max=200)), **kwargs)
 
 
 def _url(**kwargs) -> fields.Url:
@@ -20,10 +29,13 @@ def _event_types(**kwargs) -> fields.List:
 
 
 class Filters(Schema):
+    """topics: IPTC Media Topic codes (a top-level code also matches its children); entities: people or
+    organisations by name; places: names or ISO 3166 alpha-2 codes; sources; languages: ISO 639-1."""
+
     class Meta:
         unknown = RAISE
 
-    topics = fields.List(
+    topics = _list(
         fields.String(
             validate=validate.Regexp(r"^(medtop:)?\d{8}$", error="Must be an IPTC code like 'medtop:11000000'.")
         ),
@@ -32,8 +44,9 @@ class Filters(Schema):
     entities = _names(load_default=list)
     places = _names(load_default=list)
     sources = _names(load_default=list)
-    languages = fields.List(
-        fields.String(validate=validate.Regexp(r"^[a-z]{2}$", error="Must be an ISO 639-1 code.")), load_default=list
+    languages = _list(
+        fields.String(validate=validate.Regexp(r"^[a-z]{2}$", error="Must be an ISO 639-1 code like 'en'.")),
+        load_default=list,
     )
 
 
@@ -56,3 +69,27 @@ class SubscriptionPatch(Schema):
     event_types = _event_types()
     filters = fields.Nested(Filters)
     enabled = fields.Boolean(truthy={True}, falsy={False})
+
+
+class ReplayIn(Schema):
+    """A window of publication times; a time without a zone is UTC."""
+
+    class Meta:
+        unknown = RAISE
+
+    since = fields.AwareDateTime(required=True, default_timezone=UTC)
+    until = fields.AwareDateTime(load_default=None, default_timezone=UTC)
+
+    @validates_schema
+    def _ordered(self, data: dict, **kwargs) -> None:
+        if data.get("until") is not None and data["until"] <= data["since"]:
+            raise ValidationError("Must be later than 'since'.", "until")
+
+
+class DeliveriesQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    status = fields.String(validate=validate.OneOf(STATUSES), load_default=None)
+    limit = fields.Integer(validate=validate.Range(min=1, max=200), load_default=50)
+    cursor = fields.String(validate=validate.Length(min=1, max=500), load_default=None)

@@ -1,18 +1,24 @@
-from services.publish.matching import matches
+import pytest
+
+from services.publish.matching import matches, matching
+
+POLITICS, ELECTION, GOVERNMENT = "medtop:11000000", "medtop:20000574", "medtop:20000593"
+CONFLICT = "medtop:16000000"
 
 ARTICLE = {
     "language": "en",
     "source": "wire",
     "people": [{"name": "Anthony Blinken"}],
     "organisations": [{"name": "Taliban"}],
-    "places": [{"name": "Pakistan", "country": "PK"}],
-    "subjects": [{"code": "medtop:11000000"}],
+    "places": [{"name": "Pakistan", "country": "PK"}, {"name": "Lahore", "country": "PK"}],
+    # as enrich emits them: a second-level subject always comes with its top-level parent
+    "subjects": [{"code": POLITICS}, {"code": ELECTION}],
 }
 
 
-def sub(**filters):
+def sub(event_types=("article.published",), **filters):
     base = {"topics": [], "entities": [], "places": [], "sources": [], "languages": []}
-    return {"enabled": True, "event_types": ["article.published"], "filters": {**base, **filters}}
+    return {"enabled": True, "event_types": list(event_types), "filters": {**base, **filters}}
 
 
 def test_no_filters_match_everything():
@@ -21,15 +27,51 @@ def test_no_filters_match_everything():
 
 def test_any_value_within_a_list_matches():
     assert matches(sub(places=["Nowhere", "pakistan"]), ARTICLE, "article.published")
-    assert matches(sub(places=["pk"]), ARTICLE, "article.published")
-    assert matches(sub(topics=["11000000"]), ARTICLE, "article.published")
+    assert matches(sub(entities=["Nobody", "anthony blinken"]), ARTICLE, "article.published")
+    assert matches(sub(sources=["cms", "wire"]), ARTICLE, "article.published")
 
 
 def test_every_given_list_must_match():
-    assert matches(sub(entities=["Taliban"], languages=["en"]), ARTICLE, "article.published")
+    assert matches(sub(entities=["Taliban"], languages=["en"], places=["PK"]), ARTICLE, "article.published")
     assert not matches(sub(entities=["Taliban"], languages=["fr"]), ARTICLE, "article.published")
+    assert not matches(sub(entities=["Taliban"], topics=[CONFLICT]), ARTICLE, "article.published")
+
+
+def test_a_top_level_topic_matches_articles_tagged_with_its_children():
+    assert matches(sub(topics=[POLITICS]), ARTICLE, "article.published")
+    assert matches(sub(topics=["11000000"]), ARTICLE, "article.published")  # with or without the prefix
+
+
+def test_a_second_level_topic_matches_only_itself():
+    assert matches(sub(topics=[ELECTION]), ARTICLE, "article.published")
+    assert not matches(sub(topics=[GOVERNMENT]), ARTICLE, "article.published")
+    only_parent = {**ARTICLE, "subjects": [{"code": POLITICS}]}
+    assert not matches(sub(topics=[ELECTION]), only_parent, "article.published")
+
+
+def test_entities_are_people_or_organisations_by_name_not_places():
+    assert matches(sub(entities=["TALIBAN"]), ARTICLE, "article.published")
+    assert not matches(sub(entities=["Pakistan"]), ARTICLE, "article.published")
+
+
+@pytest.mark.parametrize("place, wanted", [("PK", True), ("pk", True), ("Lahore", True), ("IN", False)])
+def test_places_match_by_name_or_iso_country_code(place, wanted):
+    assert matches(sub(places=[place]), ARTICLE, "article.published") is wanted
 
 
 def test_event_type_and_enabled_gate_everything():
     assert not matches(sub(), ARTICLE, "article.updated")
+    assert matches(sub(event_types=["article.updated"]), ARTICLE, "article.updated")
     assert not matches({**sub(), "enabled": False}, ARTICLE, "article.published")
+
+
+def test_an_article_without_facets_matches_only_unfiltered_subscriptions():
+    bare = {"language": None, "subjects": [], "people": [], "organisations": [], "places": []}
+    assert matches(sub(), bare, "article.published")
+    assert not matches(sub(languages=["en"]), bare, "article.published")
+    assert not matches(sub(topics=[POLITICS]), bare, "article.published")
+
+
+def test_matching_picks_the_wanting_subscriptions_in_order():
+    subs = [sub(places=["PK"]), sub(places=["FR"]), sub(topics=[POLITICS]), {**sub(), "enabled": False}]
+    assert matching(subs, ARTICLE, "article.published") == [subs[0], subs[2]]

@@ -1,0 +1,366 @@
+"""Webhook delivery with the Procfile's real publish worker and scheduler, real Redis and scripted receivers
+on loopback: retries, Retry-After, endpoint health, rotation, redeliver, replay, concurrency and the
+connection-time SSRF guard. Timings come from settings shrunk per test."""
+
+from datetime import datetime
+
+import pytest
+from standardwebhooks import Webhook, WebhookVerificationError
+from svix.webhooks import Webhook as SvixWebhook
+from svix.webhooks import WebhookVerificationError as SvixVerificationError
+
+from services.publish.app import create_app
+from services.publish.usecases import delivery_id
+from shared.celery_app import make_celery
+from shared.config import Settings
+from shared.store import ArticleStore, connect, iso
+from tests.conftest import PUBLISH_KEY
+from tests.helpers import Processes, Receiver, Reply, process_env, wait_for
+
+pytestmark = pytest.mark.slow
+
+AUTH = {"Authorization": f"Bearer {PUBLISH_KEY}"}
+PK = [{"name": "Pakistan", "country": "PK"}]
+
+
+@pytest.fixture
+def store(redis_url):
+    return ArticleStore(connect(redis_url))
+
+
+@pytest.fixture
+def api(app_env):
+    return create_app(app_env).test_client()
+
+
+@pytest.fixture
+def publish(app_env, store):
+    """Store an enriched article (as enrich would) and send publish.article for it."""
+    celery = make_celery("tests", Settings.from_env(app_env))
+
+    def publish(article_id: str, version: int = 1, **fields) -> None:
+        store.accept(article_id, {"title": "T", "body": f"{article_id} v{version}"}, f"{article_id}-h{version}")
+        store.start_enriching(article_id, version)
+        article = {"version": version, "language": "en", "source": "wire", "places": PK, **fields}
+        store.save_enriched(article_id, version, article)
+        celery.send_task("publish.article", args=[article_id, version])
+
+    return publish
+
+
+def subscribe(api, url, **fields) -> dict:
+    response = api.post("/v1/subscriptions", json={"url": url, **fields}, headers=AUTH)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def subscription(api, sub) -> dict:
+    return api.get(f"/v1/subscriptions/{sub['id']}", headers=AUTH).get_json()
+
+
+def log(api, sub, **query) -> list[dict]:
+    return api.get(f"/v1/subscriptions/{sub['id']}/deliveries", query_string=query, headers=AUTH).get_json()["items"]
+
+
+def one_delivery(api, sub, status: str, timeout: float = 30) -> dict:
+    [delivery] = wait_for(lambda: log(api, sub, status=status), timeout, f"a {status} delivery")
+    return delivery
+
+
+def verify_both(secret: str, request) -> dict:
+    """Verify with the standardwebhooks library and with svix's verifier, as two different receivers would."""
+    SvixWebhook(secret).verify(request.body, request.headers)
+    return Webhook(secret).verify(request.body, request.headers)
+
+
+def ts(iso_time: str) -> float:
+    return datetime.fromisoformat(iso_time).timestamp()
+
+
+def test_every_kind_of_failure_is_retried_with_one_webhook_id_until_a_2xx(processes, api, publish, redis_url):
+    with Receiver() as target, Receiver() as receiver:
+        receiver.script(500, Reply(302, {"Location": target.url}), Reply(200, delay_s=2.5), 404, 204)
+        sub = subscribe(api, receiver.url)
+        processes(["publish-worker", "scheduler"], WEBHOOK_RETRY_SCHEDULE="0.3,0.3,0.3,0.3,0.3", WEBHOOK_TIMEOUT_S="1")
+        publish("art")
+        delivery = one_delivery(api, sub, "succeeded")
+        assert len(receiver.received) == 5 and target.received == []  # the redirect was not followed
+        assert {r.headers["webhook-id"] for r in receiver.received} == {delivery["id"]}
+        for request in receiver.received:
+            assert verify_both(sub["secret"], request)["type"] == "article.published"
+            assert abs(int(request.headers["webhook-timestamp"]) - request.at) <= 1.5  # this attempt's time
+        attempts = delivery["attempts"]
+        assert [a["status_code"] for a in attempts] == [500, 302, None, 404, 204]
+        assert [a["error"] for a in attempts] == [
+            "HTTP 500",
+            "HTTP 302 (redirects are not followed)",
+            "timed out after 1 s",
+            "HTTP 404",
+            None,
+        ]
+        assert attempts[0]["response_excerpt"] == "answered 500" and attempts[2]["response_excerpt"] == ""
+        assert 900 <= attempts[2]["duration_ms"] < 2500
+        assert delivery["next_attempt_at"] is None
+        assert connect(redis_url).zscore("nf:due", delivery["id"]) is None  # nothing more is scheduled
+
+
+def test_a_delivery_fails_when_the_schedule_is_used_up(processes, api, publish):
+    with Receiver([503]) as receiver:
+        sub = subscribe(api, receiver.url)
+        processes(["publish-worker", "scheduler"], WEBHOOK_RETRY_SCHEDULE="0.2,0.2", WEBHOOK_MIN_BACKOFF_S="0.3")
+        publish("art")
+        delivery = one_delivery(api, sub, "failed")
+        assert [a["status_code"] for a in delivery["attempts"]] == [503, 503, 503]
+        assert len(receiver.received) == 3
+
+
+@pytest.mark.parametrize(
+    "first, schedule, timeout, least, most",
+    [
+        (Reply(429, {"Retry-After": "3600"}), "1", "3", 1.6, 2.4),  # honoured, but at most twice the schedule
+        (Reply(429, {"Retry-After": "0"}), "1", "3", 0.8, 1.2),  # never sooner than the schedule
+        (Reply(503), "0.2", "3", 1.0, 1.0),  # slow-down statuses wait the minimum backoff
+        (Reply(200, delay_s=2), "0.2", "0.5", 1.0, 1.0),  # and so do timeouts
+    ],
+    ids=["retry-after-long", "retry-after-zero", "503-min-backoff", "timeout-min-backoff"],
+)
+def test_the_wait_before_a_retry_honours_retry_after_and_the_minimum_backoff(
+    processes, api, publish, first, schedule, timeout, least, most
+):
+    with Receiver([first, 200]) as receiver:
+        sub = subscribe(api, receiver.url)
+        processes(
+            ["publish-worker", "scheduler"],
+            WEBHOOK_RETRY_SCHEDULE=schedule,
+            WEBHOOK_TIMEOUT_S=timeout,
+            WEBHOOK_MIN_BACKOFF_S="1",
+        )
+        publish("art")
+        waiting = one_delivery(api, sub, "retrying")
+        [attempt] = waiting["attempts"]
+        ended = ts(attempt["at"]) + attempt["duration_ms"] / 1000
+        assert least - 0.01 <= ts(waiting["next_attempt_at"]) - ended <= most + 0.01
+        done = one_delivery(api, sub, "succeeded")
+        assert ts(done["attempts"][1]["at"]) >= ts(waiting["next_attempt_at"]) - 0.01
+        assert receiver.received[1].at - receiver.received[0].at >= least
+
+
+def test_410_disables_the_subscription_at_once_and_patch_reenables_it(processes, api, publish, store):
+    with Receiver([410, 200]) as receiver:
+        sub = subscribe(api, receiver.url)
+        processes(["publish-worker", "scheduler"])
+        publish("gone")
+        wait_for(lambda: not subscription(api, sub)["enabled"], 30, "the subscription disabled")
+        shown = subscription(api, sub)
+        assert shown["disabled_reason"] == "endpoint answered 410 Gone"
+        assert [d["status"] for d in log(api, sub)] == ["failed"]
+
+        publish("while-disabled")
+        wait_for(lambda: store.status("while-disabled")["status"] == "published", 30, "the second article")
+        assert len(log(api, sub)) == 1 and len(receiver.received) == 1  # no delivery was even created
+
+        patched = api.patch(f"/v1/subscriptions/{sub['id']}", json={"enabled": True}, headers=AUTH).get_json()
+        assert patched["enabled"] is True and patched["disabled_reason"] is None
+        publish("after")
+        wait_for(lambda: len(receiver.received) == 2, 30, "a delivery after re-enabling")
+        assert verify_both(sub["secret"], receiver.received[1])["type"] == "article.published"
+
+
+def test_a_subscription_failing_with_no_success_for_the_disable_period_is_disabled(processes, api, publish):
+    with Receiver([500]) as dead, Receiver([200]) as alive:
+        dead_sub, alive_sub = subscribe(api, dead.url), subscribe(api, alive.url)
+        processes(
+            ["publish-worker", "scheduler"],
+            WEBHOOK_RETRY_SCHEDULE=",".join(["0.3"] * 20),
+            WEBHOOK_DISABLE_AFTER_S="1.5",
+        )
+        publish("art")
+        wait_for(lambda: not subscription(api, dead_sub)["enabled"], 30, "the failing subscription disabled")
+        shown = subscription(api, dead_sub)
+        assert shown["disabled_reason"].startswith("no successful delivery since")
+        assert ts(shown["disabled_at"]) - dead.received[0].at >= 1.5
+        delivery = one_delivery(api, dead_sub, "failed")
+        assert delivery["error"] == "subscription disabled"
+        assert subscription(api, alive_sub)["enabled"] is True and len(alive.received) == 1
+
+
+def test_the_circuit_breaker_pauses_a_dead_endpoint_without_using_up_retries_and_a_probe_closes_it(
+    processes, api, publish
+):
+    with Receiver([500]) as dead, Receiver([200]) as alive:
+        dead_sub, alive_sub = subscribe(api, dead.url), subscribe(api, alive.url)
+        processes(
+            ["publish-worker", "scheduler"],
+            PUBLISH_CONCURRENCY="2",
+            WEBHOOK_RETRY_SCHEDULE=",".join(["0.2"] * 6),  # 1.2 s in all: shorter than one pause
+            WEBHOOK_BREAKER_WINDOW="3",
+            WEBHOOK_BREAKER_THRESHOLD="1",
+            WEBHOOK_BREAKER_COOLDOWN_S="2",
+        )
+        for i in range(4):
+            publish(f"art{i}")
+        health = wait_for(
+            lambda: (h := subscription(api, dead_sub)["health"])["circuit"] == "open" and h, 30, "the circuit to open"
+        )
+        dead.script(200)  # the endpoint comes back during the pause
+        paused_until = ts(health["paused_until"])
+        opened_at = paused_until - 2
+        wait_for(lambda: len(log(api, dead_sub, status="succeeded")) == 4, 30, "every paused delivery to succeed")
+        assert subscription(api, dead_sub)["health"]["circuit"] == "closed"
+        starts = sorted(ts(a["at"]) for d in log(api, dead_sub) for a in d["attempts"])
+        assert not [t for t in starts if opened_at + 0.05 < t < paused_until - 0.05]  # nothing went out while open
+        assert len([t for t in starts if t <= opened_at + 0.05]) >= 3  # the failures that opened it
+        assert len(alive.received) == 4 and len(log(api, alive_sub, status="succeeded")) == 4
+
+
+def test_rotated_secret_signs_with_both_secrets_through_the_grace_period_then_only_the_new_one(
+    processes, app_env, publish
+):
+    api = create_app({**app_env, "WEBHOOK_SECRET_GRACE_S": "3"}).test_client()  # the API rotates
+    with Receiver() as receiver:
+        sub = subscribe(api, receiver.url)
+        old = sub["secret"]
+        processes(["publish-worker", "scheduler"])
+        publish("before")
+        [before] = wait_for(lambda: receiver.received, 30, "a delivery before the rotation (workers up)")
+        assert before.headers["webhook-signature"].count("v1,") == 1 and verify_both(old, before)
+
+        rotated = api.post(f"/v1/subscriptions/{sub['id']}/rotate-secret", headers=AUTH).get_json()
+        new = rotated["secret"]
+        publish("during")
+        during = wait_for(lambda: receiver.received[1:], 30, "a delivery during the grace period")[0]
+        assert len(during.headers["webhook-signature"].split(" ")) == 2
+        for secret in (new, old):
+            assert verify_both(secret, during)["type"] == "article.published"
+
+        grace_end = ts(rotated["previous_secret_expires_at"])
+        wait_for(lambda: datetime.now().timestamp() > grace_end, 5, "the grace period to end")
+        publish("after")
+        after = wait_for(lambda: receiver.received[2:], 30, "a delivery after the grace period")[0]
+        assert len(after.headers["webhook-signature"].split(" ")) == 1
+        assert verify_both(new, after)["type"] == "article.published"
+        with pytest.raises(WebhookVerificationError):
+            Webhook(old).verify(after.body, after.headers)
+        with pytest.raises(SvixVerificationError):
+            SvixWebhook(old).verify(after.body, after.headers)
+
+
+def test_redeliver_makes_exactly_one_more_attempt_with_the_same_webhook_id(processes, api, publish, redis_url):
+    with Receiver([500]) as receiver:
+        sub = subscribe(api, receiver.url)
+        processes(["publish-worker", "scheduler"], WEBHOOK_RETRY_SCHEDULE="0.2")
+        publish("art")
+        failed = one_delivery(api, sub, "failed")
+        assert len(failed["attempts"]) == 2
+
+        receiver.script(200)
+        response = api.post(f"/v1/deliveries/{failed['id']}/redeliver", headers=AUTH)
+        assert response.status_code == 202 and response.get_json()["status"] == "pending"
+        succeeded = one_delivery(api, sub, "succeeded")
+        assert len(receiver.received) == 3 and len(succeeded["attempts"]) == 3
+        assert receiver.received[2].headers["webhook-id"] == failed["id"]
+        assert verify_both(sub["secret"], receiver.received[2])["type"] == "article.published"
+
+        receiver.script(500)  # a failed redelivery is one attempt, not a new retry schedule
+        api.post(f"/v1/deliveries/{failed['id']}/redeliver", headers=AUTH)
+        again = one_delivery(api, sub, "failed")
+        assert len(again["attempts"]) == 4 and len(receiver.received) == 4
+        assert connect(redis_url).zscore("nf:due", failed["id"]) is None
+
+
+def test_replay_sends_a_new_subscriber_the_backlog_oldest_first_as_new_deliveries(processes, api, publish, store):
+    processes(["publish-worker", "scheduler"], PUBLISH_CONCURRENCY="1")
+    since = datetime.now().timestamp()
+    for name in ("first", "second", "third"):
+        publish(name)
+        wait_for(lambda n=name: store.status(n)["status"] == "published", 30, f"{name} published")
+    publish("france", places=[{"name": "France", "country": "FR"}])
+    wait_for(lambda: store.status("france")["status"] == "published", 30, "france published")
+    with Receiver() as receiver:
+        sub = subscribe(api, receiver.url, filters={"places": ["PK"]})
+        result = api.post(f"/v1/subscriptions/{sub['id']}/replay", json={"since": iso(since)}, headers=AUTH)
+        assert result.status_code == 202 and result.get_json()["count"] == 3
+        wait_for(lambda: len(receiver.received) == 3, 30, "the replayed articles")
+        events = [verify_both(sub["secret"], r) for r in receiver.received]
+        assert {(e["type"], e["data"]["version"]) for e in events} == {("article.published", 1)}
+        ids = [r.headers["webhook-id"] for r in receiver.received]
+        sent = [d["article_id"] for d in sorted(log(api, sub), key=lambda d: ids.index(d["id"]))]
+        assert sent == ["first", "second", "third"]
+        assert all(d["replay_id"] == result.get_json()["replay_id"] for d in log(api, sub))
+        originals = {delivery_id(sub["id"], name, 1, "article.published") for name in sent}
+        assert not originals & set(ids)
+
+
+def test_one_slow_subscriber_cannot_take_every_worker(processes, api, publish):
+    with Receiver([Reply(200, delay_s=0.7)]) as slow, Receiver() as fast:
+        slow_sub, _ = subscribe(api, slow.url), subscribe(api, fast.url)
+        processes(["publish-worker", "scheduler"], PUBLISH_CONCURRENCY="3", WEBHOOK_MAX_IN_FLIGHT="1")
+        for i in range(4):
+            publish(f"art{i}")
+        wait_for(lambda: len(fast.received) == 4, 30, "the fast subscriber's deliveries")
+        assert len(slow.received) <= 2  # the fast one did not wait behind the slow one
+        wait_for(lambda: len(log(api, slow_sub, status="succeeded")) == 4, 30, "the slow subscriber's deliveries")
+        assert slow.max_in_progress == 1 and len(slow.received) == 4  # held back, never dropped
+
+
+@pytest.fixture
+def strict_workers(request, app_env, tmp_path):
+    """The publish worker and scheduler with private addresses not allowed (the `processes` fixture cannot
+    override a setting app_env already has)."""
+    group = Processes(
+        process_env(**{**app_env, "WEBHOOK_ALLOW_PRIVATE": "false", "WEBHOOK_RETRY_SCHEDULE": "0.2"}), tmp_path
+    )
+    yield group
+    group.stop_all()
+    if getattr(request.node, "rep_call_failed", False):
+        print(group.logs())
+
+
+def test_an_address_that_turns_private_is_refused_at_connection_time(strict_workers, api, publish):
+    with Receiver() as receiver:
+        sub = subscribe(api, receiver.url)  # accepted while private addresses were allowed
+        strict_workers.start("publish-worker")
+        strict_workers.start("scheduler")
+        publish("art")
+        delivery = one_delivery(api, sub, "failed")
+        assert [a["status_code"] for a in delivery["attempts"]] == [None, None]
+        assert all(
+            "127.0.0.1 resolves to 127.0.0.1, a non-public address (loopback)" in a["error"]
+            for a in delivery["attempts"]
+        )
+        assert receiver.received == []
+
+
+def test_filters_choose_subscribers_by_topic_hierarchy_entities_places_and_event_type(processes, api, publish):
+    article = {
+        "subjects": [{"code": "medtop:11000000"}, {"code": "medtop:20000574"}],  # politics > elections
+        "organisations": [{"name": "Taliban"}],
+    }
+    wanted = {
+        "politics": {"topics": ["medtop:11000000"]},
+        "elections": {"topics": ["20000574"]},
+        "taliban-in-pk": {"entities": ["taliban"], "places": ["PK"]},
+    }
+    unwanted = {
+        "government": {"topics": ["medtop:20000593"]},
+        "taliban-in-fr": {"entities": ["Taliban"], "places": ["FR"]},
+        "french": {"languages": ["fr"]},
+    }
+    receivers = {name: Receiver() for name in [*wanted, *unwanted, "updates-only"]}
+    for r in receivers.values():
+        r.__enter__()
+    try:
+        for name, filters in {**wanted, **unwanted}.items():
+            subscribe(api, receivers[name].url, filters=filters)
+        subscribe(api, receivers["updates-only"].url, event_types=["article.updated"])
+        processes(["publish-worker", "scheduler"])
+        publish("art", **article)
+        wait_for(lambda: all(receivers[n].received for n in wanted), 30, "the matching subscribers")
+        publish("art", version=2, **article)
+        wait_for(lambda: receivers["updates-only"].received, 30, "the update")
+        wait_for(lambda: all(len(receivers[n].received) == 2 for n in wanted), 30, "the update to match ones")
+        assert [r.json()["type"] for r in receivers["updates-only"].received] == ["article.updated"]
+        assert all(receivers[n].received == [] for n in unwanted)
+    finally:
+        for r in receivers.values():
+            r.__exit__(None, None, None)
