@@ -3,33 +3,17 @@ the signed webhook arrive at a local receiver."""
 
 import time
 
-import httpx
 import pytest
 from standardwebhooks import Webhook
 
-from tests.conftest import INGEST_KEY, PUBLISH_KEY
-from tests.helpers import Receiver, free_port, seed_article, wait_for
+from tests.helpers import Receiver, seed_article, wait_for
 
 pytestmark = pytest.mark.slow
 
-SERVICES = ["ingest", "publish", "enrich", "publish-worker", "scheduler"]
-
 
 @pytest.fixture
-def stack(processes):
-    ports = {"INGEST_PORT": str(free_port()), "PUBLISH_PORT": str(free_port())}
-    processes(SERVICES, **ports)
-    ingest = httpx.Client(
-        base_url=f"http://127.0.0.1:{ports['INGEST_PORT']}", headers={"Authorization": f"Bearer {INGEST_KEY}"}
-    )
-    publish = httpx.Client(
-        base_url=f"http://127.0.0.1:{ports['PUBLISH_PORT']}", headers={"Authorization": f"Bearer {PUBLISH_KEY}"}
-    )
-    for client in (ingest, publish):
-        wait_for(lambda c=client: c.get("/readyz").status_code == 200, 60, f"{client.base_url} to be ready")
-    yield ingest, publish
-    ingest.close()
-    publish.close()
+def stack(start_stack):
+    return start_stack()
 
 
 def names(article, kind):
