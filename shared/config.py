@@ -41,7 +41,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WEB_THREADS", "4", "Threads per gunicorn worker."),
     Setting("WEB_TIMEOUT_S", "30", "gunicorn kills a request that runs longer than this, seconds."),
     Setting("ENRICH_CONCURRENCY", "2", "Enrich worker processes (each loads the spaCy model)."),
-    Setting("PUBLISH_CONCURRENCY", "4", "Publish/deliver worker processes."),
+    Setting("PUBLISH_CONCURRENCY", "8", "Publish/deliver worker processes; keep it above WEBHOOK_MAX_IN_FLIGHT."),
     Setting(
         "WEBHOOK_ALLOW_PRIVATE",
         "false",
