@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, request, url_for
 from services.publish import usecases
 from services.publish.schemas import DeliveriesQuery, ReplayIn, SubscriptionIn, SubscriptionPatch
 from services.publish.ssrf import UnsafeURL
-from shared.web import Problem, json_body
+from shared.web import Problem, json_body, problem_response
 
 bp = Blueprint("publish", __name__, url_prefix="/v1")
 
@@ -31,12 +31,20 @@ def _view(sub: dict) -> dict:
     return usecases.public_view(sub, _publisher().repo.health(sub["id"]))
 
 
-def _unsafe(exc: UnsafeURL) -> Problem:
-    return Problem(422, "Unprocessable Content", "The webhook URL is not allowed.", {"url": [str(exc)]})
+# Use-case errors, translated once for every view.
+@bp.errorhandler(usecases.NotFound)
+def _not_found_error(exc: usecases.NotFound):
+    return problem_response(404, "Not Found", str(exc))
 
 
-def _conflict(exc: usecases.Conflict) -> Problem:
-    return Problem(409, "Conflict", str(exc), headers={"Retry-After": "5"})
+@bp.errorhandler(usecases.Conflict)
+def _conflict(exc: usecases.Conflict):
+    return problem_response(409, "Conflict", str(exc), headers={"Retry-After": "5"})
+
+
+@bp.errorhandler(UnsafeURL)
+def _unsafe(exc: UnsafeURL):
+    return problem_response(422, "Unprocessable Content", "The webhook URL is not allowed.", {"url": [str(exc)]})
 
 
 @bp.get("/articles/<article_id>")
@@ -50,10 +58,7 @@ def get_article(article_id: str):
 @bp.post("/subscriptions")
 def create_subscription():
     data = SubscriptionIn().load(json_body())
-    try:
-        sub = usecases.create_subscription(_publisher(), data)
-    except UnsafeURL as exc:
-        raise _unsafe(exc) from None
+    sub = usecases.create_subscription(_publisher(), data)
     location = url_for(".get_subscription", sub_id=sub["id"])
     return {**usecases.public_view(sub), "secret": sub["secret"]}, 201, {"Location": location}
 
@@ -74,12 +79,7 @@ def get_subscription(sub_id: str):
 def patch_subscription(sub_id: str):
     _subscription_or_404(sub_id)
     changes = SubscriptionPatch().load(json_body())
-    try:
-        return _view(usecases.update_subscription(_publisher(), sub_id, changes))
-    except UnsafeURL as exc:
-        raise _unsafe(exc) from None
-    except usecases.NotFound as exc:
-        raise _not_found(str(exc)) from None
+    return _view(usecases.update_subscription(_publisher(), sub_id, changes))
 
 
 @bp.delete("/subscriptions/<sub_id>")
@@ -91,10 +91,7 @@ def delete_subscription(sub_id: str):
 
 @bp.post("/subscriptions/<sub_id>/rotate-secret")
 def rotate_secret(sub_id: str):
-    try:
-        sub = usecases.rotate_secret(_publisher(), sub_id)
-    except usecases.NotFound as exc:
-        raise _not_found(str(exc)) from None
+    sub = usecases.rotate_secret(_publisher(), sub_id)
     return {**_view(sub), "secret": sub["secret"]}
 
 
@@ -114,12 +111,7 @@ def list_deliveries(sub_id: str):
 def replay(sub_id: str):
     window = ReplayIn().load(json_body())
     until = window["until"].timestamp() if window["until"] else None
-    try:
-        result = usecases.replay(_publisher(), sub_id, window["since"].timestamp(), until)
-    except usecases.NotFound as exc:
-        raise _not_found(str(exc)) from None
-    except usecases.Conflict as exc:
-        raise _conflict(exc) from None
+    result = usecases.replay(_publisher(), sub_id, window["since"].timestamp(), until)
     return result, 202
 
 
@@ -133,10 +125,5 @@ def get_delivery(delivery_id: str):
 
 @bp.post("/deliveries/<delivery_id>/redeliver")
 def redeliver(delivery_id: str):
-    try:
-        delivery = usecases.redeliver(_publisher(), delivery_id)
-    except usecases.NotFound as exc:
-        raise _not_found(str(exc)) from None
-    except usecases.Conflict as exc:
-        raise _conflict(exc) from None
+    delivery = usecases.redeliver(_publisher(), delivery_id)
     return usecases.delivery_view(delivery), 202, {"Location": url_for(".get_delivery", delivery_id=delivery_id)}
