@@ -183,6 +183,18 @@ class ArticleStore:
         data = self.redis.get(self._key("article", article_id, "enriched"))
         return json.loads(data) if data else None
 
+    def enriched_many(self, article_ids: list[str]) -> list[dict | None]:
+        if not article_ids:
+            return []
+        keys = [self._key("article", article_id, "enriched") for article_id in article_ids]
+        return [json.loads(data) if data else None for data in self.redis.mget(keys)]
+
+    def published_before(self, before: float | None, since: float | None, count: int) -> list[tuple[str, float]]:
+        """(article id, publication time), newest first, published after `since` and strictly before `before`."""
+        newest = f"({before!r}" if before is not None else "+inf"
+        oldest = since if since is not None else "-inf"
+        return self.redis.zrevrangebyscore(self._key("feed"), newest, oldest, start=0, num=count, withscores=True)
+
     def was_published(self, article_id: str) -> bool:
         return self.redis.zscore(self._key("feed"), article_id) is not None
 

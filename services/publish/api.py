@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request, url_for
 
 from services.publish import usecases
-from services.publish.schemas import DeliveriesQuery, ReplayIn, SubscriptionIn, SubscriptionPatch
+from services.publish.schemas import DeliveriesQuery, FeedQuery, ReplayIn, SubscriptionIn, SubscriptionPatch
 from services.publish.ssrf import UnsafeURL
 from shared.web import Problem, json_body, problem_response
 
@@ -45,6 +45,11 @@ def _conflict(exc: usecases.Conflict):
 @bp.errorhandler(UnsafeURL)
 def _unsafe(exc: UnsafeURL):
     return problem_response(422, "Unprocessable Content", "The webhook URL is not allowed.", {"url": [str(exc)]})
+
+
+@bp.get("/articles")
+def list_articles():
+    return usecases.feed_page(_publisher(), FeedQuery().load(request.args.to_dict()))
 
 
 @bp.get("/articles/<article_id>")

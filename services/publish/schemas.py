@@ -93,3 +93,21 @@ class DeliveriesQuery(Schema):
     status = fields.String(validate=validate.OneOf(STATUSES), load_default=None)
     limit = fields.Integer(validate=validate.Range(min=1, max=200), load_default=50)
     cursor = fields.String(validate=validate.Length(min=1, max=500), load_default=None)
+
+
+class FeedQuery(Schema):
+    """GET /v1/articles: one value per filter; all given must match."""
+
+    class Meta:
+        unknown = RAISE
+
+    topic = fields.String(
+        validate=validate.Regexp(r"^(medtop:)?\d{8}$", error="Must be an IPTC code like 'medtop:11000000'.")
+    )
+    entity = fields.String(validate=validate.Length(min=1, max=200))
+    place = fields.String(validate=validate.Length(min=1, max=200))
+    source = fields.String(validate=validate.Length(min=1, max=200))
+    language = fields.String(validate=validate.Regexp(r"^[a-z]{2}$", error="Must be an ISO 639-1 code."))
+    since = fields.AwareDateTime(format="iso", default_timezone=UTC, load_default=None)
+    limit = fields.Integer(validate=validate.Range(min=1, max=100), load_default=20)
+    cursor = fields.Float(load_default=None, metadata={"description": "next_cursor of the previous page."})

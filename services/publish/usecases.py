@@ -24,7 +24,7 @@ from services.publish.health import (
     public_health,
     should_disable,
 )
-from services.publish.matching import article_facets, matches, matching
+from services.publish.matching import article_facets, facets_match, matches, matching
 from services.publish.repository import PublishRepository
 from services.publish.signing import live_secrets, new_secret, rotated, webhook_headers
 from services.publish.ssrf import check_webhook_url
@@ -342,6 +342,36 @@ def replay(p: Publisher, sub_id: str, since: float, until: float | None = None) 
 def deliveries_page(p: Publisher, sub_id: str, status: str | None, limit: int, cursor: str | None) -> dict:
     items, next_cursor = p.repo.delivery_page(sub_id, status, limit, cursor)
     return {"items": [delivery_view(d) for d in items], "next_cursor": next_cursor}
+
+
+FEED_FILTERS = {
+    "topic": "topics",
+    "entity": "entities",
+    "place": "places",
+    "source": "sources",
+    "language": "languages",
+}
+FEED_SCAN_LIMIT = 1000  # articles looked at per request; past it the page ends early with a cursor
+
+
+def feed_page(p: Publisher, query: dict) -> dict:
+    """Published articles, newest first, matching every filter given; cursor-paginated."""
+    filters = {FEED_FILTERS[name]: [value] for name, value in query.items() if name in FEED_FILTERS}
+    since = query["since"].timestamp() if query["since"] else None
+    items: list[dict] = []
+    cursor, scanned = query["cursor"], 0
+    while len(items) < query["limit"] and scanned < FEED_SCAN_LIMIT:
+        batch = p.store.published_before(cursor, since, 100)
+        if not batch:
+            return {"items": items, "next_cursor": None}
+        for (_, published), article in zip(batch, p.store.enriched_many([a for a, _ in batch]), strict=True):
+            scanned, cursor = scanned + 1, published
+            if article and facets_match(filters, article_facets(article)):
+                items.append(article)
+                if len(items) == query["limit"]:
+                    break
+    more = bool(p.store.published_before(cursor, since, 1))
+    return {"items": items, "next_cursor": cursor if more else None}
 
 
 def delivery_view(delivery: dict) -> dict:
