@@ -45,7 +45,7 @@ class GuardedBackend(httpcore.SyncBackend):
 def webhook_client(allow_private: bool, resolve: Resolver = system_resolver) -> httpx.Client:
     transport = httpx.HTTPTransport(limits=LIMITS)
     # httpx has no public way to choose httpcore's network backend: give its transport a pool built
-    # with the same settings and ours (tests/unit/test_webhook_transport.py guards this).
+    # with the same settings and ours (tests/unit/test_ssrf_transport.py guards this).
     transport._pool = httpcore.ConnectionPool(
         ssl_context=httpx.create_ssl_context(),
         max_connections=LIMITS.max_connections,
