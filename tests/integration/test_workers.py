@@ -8,13 +8,10 @@ import pytest
 from shared.celery_app import make_celery
 from shared.config import Settings
 from shared.store import ArticleStore, connect
-from tests.conftest import PUBLISH_KEY
 from tests.helpers import seed_article, wait_for
 from tests.integration.test_ingest_api import queued_messages
 
 pytestmark = pytest.mark.slow
-
-AUTH = {"Authorization": f"Bearer {PUBLISH_KEY}"}
 
 
 @pytest.fixture
