@@ -17,6 +17,7 @@ TASK_ROUTES = {
     "publish.poll_due": {"queue": "publish"},
     "ops.sweep": {"queue": "ops"},
 }
+QUEUES = ("enrich", "publish", "deliver", "ops")
 
 
 def make_celery(name: str, settings: Settings) -> Celery:
@@ -43,3 +44,12 @@ def make_celery(name: str, settings: Settings) -> Celery:
         enable_utc=True,
     )
     return app
+
+
+def queue_depth(celery: Celery, queue: str) -> int:
+    """Messages waiting in `queue`; 0 when it does not exist yet or the broker is down."""
+    try:
+        with celery.connection_for_read() as conn:
+            return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+    except Exception:  # nothing to report (or hold back for) when the broker can't say
+        return 0

@@ -7,6 +7,7 @@ Keys (all under `nf:`):
   article:<id>:enriched  string JSON of the finished article (ninjs fields)
   deadlines              zset   id -> time by which a non-final article must move on
   feed                   zset   id -> publication time, newest last
+  states                 hash   state -> how many articles are in it (kept by the scripts below)
 
 Every state change is one Lua script, so the state, its version check and its deadline
 change together or not at all. A change for a stale version is refused, which is what
@@ -27,11 +28,14 @@ MAX_ENRICH_ATTEMPTS = 5
 FINAL_STATES = frozenset({PUBLISHED, FAILED})
 
 _ACCEPT = """
-local meta, raw_key, deadlines = KEYS[1], KEYS[2], KEYS[3]
+local meta, raw_key, deadlines, states = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local id, content_hash, raw, now, deadline = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 if redis.call('HGET', meta, 'content_hash') == content_hash then
   return {0, tonumber(redis.call('HGET', meta, 'version'))}
 end
+local previous = redis.call('HGET', meta, 'state')
+if previous then redis.call('HINCRBY', states, previous, -1) end
+redis.call('HINCRBY', states, 'received', 1)
 local version = redis.call('HINCRBY', meta, 'version', 1)
 redis.call('HSETNX', meta, 'received_at', now)
 redis.call('HSET', meta, 'id', id, 'content_hash', content_hash, 'state', 'received',
@@ -44,13 +48,17 @@ return {1, version}
 # The enrich claim counts attempts, so an article that kills its worker every time (the message
 # comes back through acks_late) ends as failed instead of circling for ever.
 _CLAIM = """
-local meta, deadlines = KEYS[1], KEYS[2]
+local meta, deadlines, states = KEYS[1], KEYS[2], KEYS[3]
 local id, version, now, deadline, max_attempts = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 if redis.call('HGET', meta, 'version') ~= version then return 0 end
 local state = redis.call('HGET', meta, 'state')
 if state ~= 'received' and state ~= 'enriching' then return 0 end
 local attempts = redis.call('HINCRBY', meta, 'attempts', 1)
-if attempts > max_attempts then
+local to = 'enriching'
+if attempts > max_attempts then to = 'failed' end
+redis.call('HINCRBY', states, state, -1)
+redis.call('HINCRBY', states, to, 1)
+if to == 'failed' then
   redis.call('HSET', meta, 'state', 'failed', 'updated_at', now,
              'error', 'gave up after ' .. max_attempts .. ' attempts to enrich it')
   redis.call('ZREM', deadlines, id)
@@ -64,12 +72,14 @@ return attempts
 # ARGV: id, version, allowed from-states (comma list), to-state, now, deadline ('' = final), error,
 #       enriched JSON ('' = leave), feed score ('' = leave)
 _TRANSITION = """
-local meta, deadlines, enriched_key, feed = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local meta, deadlines, enriched_key, feed, states = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id, version, allowed, to, now, deadline, err, enriched, score =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 if redis.call('HGET', meta, 'version') ~= version then return 0 end
 local state = redis.call('HGET', meta, 'state')
 if not string.find(',' .. allowed .. ',', ',' .. state .. ',', 1, true) then return 0 end
+redis.call('HINCRBY', states, state, -1)
+redis.call('HINCRBY', states, to, 1)
 redis.call('HSET', meta, 'state', to, 'updated_at', now, 'error', err)
 if deadline == '' then redis.call('ZREM', deadlines, id) else redis.call('ZADD', deadlines, deadline, id) end
 if enriched ~= '' then redis.call('SET', enriched_key, enriched) end
@@ -110,7 +120,12 @@ class ArticleStore:
     def accept(self, article_id: str, raw: dict, content_hash: str) -> Accepted:
         now = time.time()
         created, version = self._accept(
-            keys=[self._key("article", article_id), self._key("article", article_id, "raw"), self._key("deadlines")],
+            keys=[
+                self._key("article", article_id),
+                self._key("article", article_id, "raw"),
+                self._key("deadlines"),
+                self._key("states"),
+            ],
             args=[article_id, content_hash, json.dumps(raw), now, now + self.stuck_after_s],
         )
         return Accepted(version=int(version), duplicate=not created)
@@ -125,6 +140,7 @@ class ArticleStore:
                     self._key("deadlines"),
                     self._key("article", article_id, "enriched"),
                     self._key("feed"),
+                    self._key("states"),
                 ],
                 args=[
                     article_id,
@@ -144,7 +160,7 @@ class ArticleStore:
         """Claim (article_id, version) for enrichment; False if stale, already past it, or out of
         attempts (then it is failed)."""
         now = time.time()
-        keys = [self._key("article", article_id), self._key("deadlines")]
+        keys = [self._key("article", article_id), self._key("deadlines"), self._key("states")]
         claimed = self._claim(keys=keys, args=[article_id, version, now, now + self.stuck_after_s, MAX_ENRICH_ATTEMPTS])
         return int(claimed) > 0
 
@@ -210,6 +226,11 @@ class ArticleStore:
             self.redis.zadd(self._key("deadlines"), {article_id: now + self.stuck_after_s}, xx=True)
             stuck.append(StuckArticle(article_id, int(meta[0]), meta[1]))
         return stuck
+
+    def state_counts(self) -> dict[str, int]:
+        """How many articles are in each state (every state listed, zero included)."""
+        counts = self.redis.hgetall(self._key("states"))
+        return {state: int(counts.get(state, 0)) for state in (RECEIVED, ENRICHING, ENRICHED, PUBLISHED, FAILED)}
 
     def ping(self) -> bool:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from celery import Celery
 from flask import Flask
@@ -12,7 +13,7 @@ from flask import Flask
 from services.ingest.api import OPERATIONS, bp
 from services.ingest.idempotency import IdempotencyStore
 from services.ingest.limits import Backlog, RateLimiter
-from shared.celery_app import make_celery
+from shared.celery_app import make_celery, queue_depth
 from shared.config import Settings
 from shared.logs import configure_logging
 from shared.openapi import build_spec
@@ -40,17 +41,6 @@ def _enqueuer(celery: Celery) -> Callable[[list[tuple[str, int]]], None]:
     return enqueue
 
 
-def _queue_depth(celery: Celery, queue: str) -> Callable[[], int]:
-    def depth() -> int:
-        try:
-            with celery.connection_for_read() as conn:
-                return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
-        except Exception:  # no such queue yet, or the broker is down: nothing to hold back for
-            return 0
-
-    return depth
-
-
 def create_app(env: Mapping[str, str] | None = None) -> Flask:
     settings = Settings.from_env({**os.environ, **(env or {})}).require("INGEST_API_KEYS")
     configure_logging(settings.log_level)
@@ -60,7 +50,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
         store=ArticleStore(client, settings.stuck_after_s),
         enqueue=_enqueuer(celery),
         limiter=RateLimiter(client, settings.ingest_rate_limit, settings.ingest_rate_burst),
-        backlog=Backlog(_queue_depth(celery, "enrich"), settings.ingest_max_backlog),
+        backlog=Backlog(partial(queue_depth, celery, "enrich"), settings.ingest_max_backlog),
         idempotency=IdempotencyStore(client),
     )
     app = Flask(__name__)

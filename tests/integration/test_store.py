@@ -80,3 +80,15 @@ def test_one_sweep_turn_per_interval(store):
     assert store.take_sweep_turn(0.3) and not store.take_sweep_turn(0.3)
     time.sleep(0.35)
     assert store.take_sweep_turn(0.3)
+
+
+def test_state_counts_follow_every_transition(store):
+    store.accept("a", {"title": "t"}, "h1")
+    store.accept("b", {"title": "t"}, "h2")
+    store.accept("a", {"title": "t"}, "h1")  # a duplicate changes nothing
+    assert store.start_enriching("a", 1)
+    assert store.save_enriched("a", 1, {"uri": "x"})
+    assert store.mark_published("a", 1)
+    store.accept("a", {"title": "t2"}, "h3")  # a new version is received again
+    assert store.fail("b", 1, "no text")
+    assert store.state_counts() == {"received": 1, "enriching": 0, "enriched": 0, "published": 0, "failed": 1}
