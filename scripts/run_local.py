@@ -68,14 +68,18 @@ def start_embedded_redis() -> tuple[subprocess.Popen, str]:
 
 
 def dev_keys() -> dict[str, str]:
-    """Keys made once per checkout, so curl examples keep working across restarts."""
+    """Keys made once per checkout, so curl examples keep working across restarts; `source var/dev.env`
+    exports them, with INGEST_API_KEY (the ingest key alone) for curl and the `newsflow` CLI."""
     path = VAR / "dev.env"
     if not path.exists():
         VAR.mkdir(exist_ok=True)
+        ingest_key = secrets.token_urlsafe(18)
         path.write_text(
-            f"INGEST_API_KEYS=dev:{secrets.token_urlsafe(18)}\nPUBLISH_API_KEY={secrets.token_urlsafe(18)}\n"
+            f"export INGEST_API_KEYS=dev:{ingest_key}\nexport INGEST_API_KEY={ingest_key}\n"
+            f"export PUBLISH_API_KEY={secrets.token_urlsafe(18)}\n"
         )
-    return dict(line.split("=", 1) for line in path.read_text().split())
+    lines = (line.removeprefix("export ") for line in path.read_text().splitlines() if line.strip())
+    return dict(line.split("=", 1) for line in lines)
 
 
 def main() -> int:
