@@ -1,0 +1,168 @@
+"""The ops console: one server-rendered page at /console, for a person with a browser.
+
+It sits behind HTTP Basic auth (any user name, the publish API key as password) because a browser prompts
+for that by itself; the API's bearer guard lets this blueprint through (shared/web.py). Reads go straight
+to the store and repository, as the API's views do; the one action, redeliver, is the API's use case.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+
+from services.publish import usecases
+from shared.celery_app import QUEUES
+from shared.store import iso
+from shared.web import Problem, key_lookup
+
+bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
+
+RECENT_ARTICLES = 20
+RECENT_FAILURES = 5  # per subscription: the newest failed or retrying deliveries
+ENTITIES_SHOWN = 8  # per kind and article, the most relevant first
+ENTITY_KINDS = ("people", "organisations", "places")
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    # The page has one button that acts: it must not be framed by another site and click-jacked.
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'",
+}
+
+
+def _publisher() -> usecases.Publisher:
+    return current_app.extensions["newsflow"]
+
+
+# view model (pure)
+
+
+def article_row(article_id: str, published_ts: float, article: dict) -> dict:
+    """A published article as the console lists it: headline, its most relevant entities, its topics."""
+    headlines = [h["value"] for h in article.get("headlines", []) if h.get("role") == "main"]
+    entities = {
+        kind: [e["name"] for e in sorted(article.get(kind, []), key=lambda e: -e.get("relevance", 0))][:ENTITIES_SHOWN]
+        for kind in ENTITY_KINDS
+    }
+    topics = sorted(article.get("subjects", []), key=lambda s: -s.get("relevance", 0))
+    return {
+        "id": article_id,
+        "version": article.get("version"),
+        "headline": headlines[0] if headlines else "(no headline)",
+        "published_at": iso(published_ts),
+        "source": article.get("source"),
+        "language": article.get("language"),
+        "entities": entities,
+        "topics": [{"code": t["code"], "name": t["name"]} for t in topics],
+    }
+
+
+def delivery_row(delivery: dict) -> dict:
+    """A delivery in one line: its status, how many attempts, and what went wrong last."""
+    attempts = delivery.get("attempts", [])
+    last = attempts[-1] if attempts else {}
+    return {
+        "id": delivery["id"],
+        "article_id": delivery["article_id"],
+        "event_type": delivery["event_type"],
+        "status": delivery["status"],
+        "created_ts": delivery.get("created_ts") or 0.0,
+        "attempts": len(attempts),
+        "last_attempt_at": last.get("at"),
+        "last_status_code": last.get("status_code"),
+        "last_error": last.get("error") or delivery.get("error"),
+        "next_attempt_at": None if delivery["status"] in usecases.FINAL else delivery.get("next_attempt_at"),
+    }
+
+
+def newest_rows(deliveries: Iterable[dict], limit: int = RECENT_FAILURES) -> list[dict]:
+    """The newest `limit` deliveries as rows, newest first (they come from several status logs)."""
+    rows = [delivery_row(d) for d in deliveries]
+    return sorted(rows, key=lambda row: -row["created_ts"])[:limit]
+
+
+def cross_site(fetch_site: str | None, origin: str | None, host: str) -> bool:
+    """Whether a request was sent by another site's page. A browser attaches the Basic credentials it holds
+    to every request to this origin, a form posted from any other site included, so the credentials alone
+    do not show that the operator meant it. Browsers label requests with Sec-Fetch-Site (current ones) or at
+    least Origin (on a POST); a client sending neither is no browser, so no other page can be driving it."""
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")
+    if origin is not None:
+        return origin == "null" or urlsplit(origin).netloc != host
+    return False
+
+
+# entrypoints
+
+
+@bp.before_request
+def _basic_auth() -> None:
+    auth = request.authorization
+    password = auth.password if auth is not None and auth.type == "basic" else None
+    if not password or key_lookup({_publisher().settings.publish_api_key: "publish"})(password) is None:
+        raise Problem(
+            401,
+            "Unauthorized",
+            "Log in with any user name and the publish API key as the password.",
+            headers={"WWW-Authenticate": 'Basic realm="newsflow"'},
+        )
+
+
+@bp.after_request
+def _page_headers(response: Response) -> Response:
+    response.headers.update(PAGE_HEADERS)
+    return response
+
+
+def _subscription_rows(p: usecases.Publisher) -> list[dict]:
+    subs = p.repo.subscriptions()
+    healths = p.repo.healths([s["id"] for s in subs])
+    rows = []
+    for sub in subs:
+        failing = [
+            delivery
+            for status in (usecases.RETRYING, usecases.FAILED)
+            for delivery in p.repo.delivery_page(sub["id"], status, RECENT_FAILURES, None)[0]
+        ]
+        rows.append({**usecases.public_view(sub, healths[sub["id"]]), "failures": newest_rows(failing)})
+    return rows
+
+
+def _render(notice: dict | None = None, status: int = 200) -> tuple[str, int]:
+    p = _publisher()
+    feed = p.store.published_before(None, None, RECENT_ARTICLES)
+    articles = p.store.enriched_many([article_id for article_id, _ in feed])
+    page = render_template(
+        "console.html",
+        now=iso(time.time()),
+        counts=p.store.state_counts(),
+        queues={queue: p.queue_depth(queue) for queue in QUEUES},
+        articles=[article_row(a, ts, doc) for (a, ts), doc in zip(feed, articles, strict=True) if doc],
+        subscriptions=_subscription_rows(p),
+        notice=notice,
+    )
+    return page, status
+
+
+@bp.get("")
+def page():
+    redelivered = request.args.get("redelivered")
+    delivery = _publisher().repo.delivery(redelivered) if redelivered else None
+    return _render({"redelivered": delivery_row(delivery)} if delivery else None)
+
+
+@bp.post("/deliveries/<delivery_id>/redeliver")
+def redeliver(delivery_id: str):
+    if cross_site(request.headers.get("Sec-Fetch-Site"), request.headers.get("Origin"), request.host):
+        raise Problem(403, "Forbidden", "Cross-site request refused: redeliver from the console page itself.")
+    try:
+        usecases.redeliver(_publisher(), delivery_id)
+    except usecases.NotFound as exc:
+        return _render({"error": str(exc)}, 404)
+    except usecases.Conflict as exc:
+        return _render({"error": str(exc)}, 409)
+    # Post-redirect-get: a reload shows the delivery's state now instead of posting again.
+    return redirect(url_for(".page", redelivered=delivery_id), 303)
