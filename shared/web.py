@@ -10,16 +10,18 @@ from collections.abc import Callable
 import redis
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from marshmallow import ValidationError
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 from werkzeug.exceptions import HTTPException
 
+from shared.logs import REQUEST_ID, request_id_from, start_context
+from shared.metrics import exposition, http_requests
 from shared.openapi import openapi_blueprint
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
-
-REQUESTS = Counter("newsflow_http_requests_total", "HTTP requests served", ["service", "route", "status"])
+REQUEST_ID_HEADER = "X-Request-Id"
 
 
 class Problem(Exception):
@@ -56,6 +58,11 @@ def _handle_http(exc: HTTPException) -> Response:
     return problem_response(exc.code or 500, exc.name, exc.description or exc.name, headers=headers)
 
 
+# Redis unreachable, timing out, loading its data or read-only after a failover: retry later. Any other
+# Redis error is a bug of ours and goes to the 500 handler.
+REDIS_UNAVAILABLE = (redis.ConnectionError, redis.TimeoutError, redis.exceptions.ReadOnlyError)
+
+
 def _handle_redis_down(exc: redis.RedisError) -> Response:
     log.error("redis unavailable on %s %s: %s", request.method, request.path, exc)
     return problem_response(
@@ -88,7 +95,7 @@ def bearer_guard(lookup: Callable[[str], str | None]) -> Callable[[], None]:
     """A before_request hook admitting requests whose bearer key `lookup` knows; sets g.principal."""
 
     def guard() -> None:
-        if request.endpoint is None or request.endpoint.startswith(("health.", "openapi.")):
+        if request.endpoint is None or request.endpoint.startswith(("health.", "openapi.", "console.")):
             return
         scheme, _, key = request.headers.get("Authorization", "").partition(" ")
         principal = lookup(key.strip()) if scheme.lower() == "bearer" and key.strip() else None
@@ -117,7 +124,7 @@ def key_lookup(keys: dict[str, str]) -> Callable[[str], str | None]:
     return lookup
 
 
-def health_blueprint(ping: Callable[[], bool]) -> Blueprint:
+def health_blueprint(ping: Callable[[], bool], collector: Collector | None = None) -> Blueprint:
     bp = Blueprint("health", __name__)
 
     @bp.get("/healthz")
@@ -132,26 +139,43 @@ def health_blueprint(ping: Callable[[], bool]) -> Blueprint:
 
     @bp.get("/metrics")
     def metrics():
-        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+        return Response(exposition(collector), mimetype=CONTENT_TYPE_LATEST)
 
     return bp
 
 
 def install_common(
-    app: Flask, service: str, ping: Callable[[], bool], lookup: Callable[[str], str | None], spec: dict | None = None
+    app: Flask,
+    service: str,
+    ping: Callable[[], bool],
+    lookup: Callable[[str], str | None],
+    spec: dict | None = None,
+    collector: Collector | None = None,
 ) -> None:
-    app.register_blueprint(health_blueprint(ping))
+    """`collector`: the pipeline metrics this service serves at /metrics beside its HTTP counter."""
+    app.register_blueprint(health_blueprint(ping, collector))
     if spec is not None:
         app.register_blueprint(openapi_blueprint(spec))
+    app.before_request(_start_request)  # first, so even a 401 carries a request id
     app.before_request(bearer_guard(lookup))
     app.register_error_handler(Problem, _handle_problem)
     app.register_error_handler(ValidationError, _handle_validation)
     app.register_error_handler(HTTPException, _handle_http)
-    app.register_error_handler(redis.RedisError, _handle_redis_down)
+    for unavailable in REDIS_UNAVAILABLE:
+        app.register_error_handler(unavailable, _handle_redis_down)
     app.register_error_handler(Exception, _handle_unexpected)
 
     @app.after_request
     def count(response: Response) -> Response:
         route = request.url_rule.rule if request.url_rule else "unmatched"
-        REQUESTS.labels(service, route, str(response.status_code)).inc()
+        http_requests.labels(service, route, str(response.status_code)).inc()
+        if REQUEST_ID in g:
+            response.headers[REQUEST_ID_HEADER] = g.request_id
         return response
+
+
+def _start_request() -> None:
+    """Take the client's X-Request-Id (or make one): it goes back on the response, onto every log line of
+    the request, and into the headers of the tasks the request sends."""
+    g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+    start_context(request_id=g.request_id)

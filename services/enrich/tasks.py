@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from functools import lru_cache
 
 import redis
@@ -11,6 +12,7 @@ from celery import shared_task
 from services.enrich.cleaning import NothingToEnrich
 from services.enrich.pipeline import enrich
 from shared.config import Settings
+from shared.metrics import ENRICH_DURATION, PipelineMetrics
 from shared.store import ArticleStore, connect
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,7 @@ def store() -> ArticleStore:
     max_retries=5,
 )
 def enrich_article(task, article_id: str, version: int) -> None:
-    articles = store()
+    started, articles = time.perf_counter(), store()
     if not articles.start_enriching(article_id, version):
         log.info("skip %s v%s: stale version or already enriched", article_id, version)
         return
@@ -44,5 +46,6 @@ def enrich_article(task, article_id: str, version: int) -> None:
         log.warning("article %s v%s failed permanently: %s", article_id, version, exc)
         return
     if articles.save_enriched(article_id, version, article):
+        PipelineMetrics(articles.redis).observe(ENRICH_DURATION, time.perf_counter() - started)
         task.app.send_task("publish.article", args=[article_id, version])
         log.info("enriched %s v%s", article_id, version)

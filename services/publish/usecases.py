@@ -10,10 +10,11 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import httpx
 
-from services.publish.delivery import next_delay, post
+from services.publish.delivery import Attempt, next_delay, post
 from services.publish.health import (
     HALF_OPEN,
     OPEN,
@@ -29,6 +30,8 @@ from services.publish.repository import PublishRepository
 from services.publish.signing import live_secrets, new_secret, rotated, webhook_headers
 from services.publish.ssrf import check_webhook_url
 from shared.config import Settings
+from shared.logs import bind, current_request_id
+from shared.metrics import ACCEPT_TO_DELIVERED, DELIVERIES, DELIVERY_ATTEMPT_DURATION, FANOUT_DURATION, PipelineMetrics
 from shared.store import ENRICHED, ArticleStore, iso
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,7 @@ class Publisher:
     repo: PublishRepository
     send_task: Callable[[str, list], None]
     http: httpx.Client
+    queue_depth: Callable[[str], int]  # messages waiting in a Celery queue
 
     @property
     def lease_s(self) -> float:
@@ -107,24 +111,32 @@ def new_delivery(
 def publish_article(p: Publisher, article_id: str, version: int) -> int:
     """Create one delivery per matching subscription, then mark the article published.
     Re-running it creates nothing twice (deterministic delivery ids). Returns deliveries created."""
+    started = time.perf_counter()
     status = p.store.status(article_id)
     if not status or status["version"] != version or status["status"] != ENRICHED:
         log.info("skip publish of %s v%s: state %s", article_id, version, status and status["status"])
         return 0
     article = p.store.enriched(article_id)
-    event_type = UPDATED_EVENT if p.store.was_published(article_id) else PUBLISHED_EVENT
+    event_type = UPDATED_EVENT if p.store.published_earlier(article_id, version) else PUBLISHED_EVENT
     body = json.dumps({"type": event_type, "timestamp": iso(time.time()), "data": article})
     p.repo.save_payload(article_id, version, body)
     now = time.time()
     subs = matching(p.repo.subscriptions(), article, event_type)
-    deliveries = [new_delivery(s["id"], article_id, version, event_type, now) for s in subs]
+    # kept with each delivery for its log lines and the accept-to-delivered latency, retries included
+    trace = {"request_id": current_request_id(), "accepted_ts": _timestamp(status["version_received_at"])}
+    deliveries = [{**new_delivery(s["id"], article_id, version, event_type, now), **trace} for s in subs]
     created = p.repo.create_deliveries([(d, now + p.lease_s) for d in deliveries])
     for delivery, new in zip(deliveries, created, strict=True):
         if new:
             p.send_task("publish.deliver", [delivery["id"]])
     p.store.mark_published(article_id, version)
+    PipelineMetrics(p.store.redis).observe(FANOUT_DURATION, time.perf_counter() - started)
     log.info("published %s v%s as %s to %d subscription(s)", article_id, version, event_type, sum(created))
     return sum(created)
+
+
+def _timestamp(iso_time: str) -> float:
+    return datetime.fromisoformat(iso_time).timestamp()
 
 
 # one attempt
@@ -136,6 +148,8 @@ def deliver(p: Publisher, delivery_id: str) -> None:
     locked, delivery = p.repo.lock_and_read(delivery_id, p.lock_ttl_s)
     if not locked:
         return  # another worker has it; if that one dies, the due set brings it back
+    if delivery is not None:
+        _bind_log_context(delivery)
     unlocked = False
     try:
         if delivery is None or delivery["status"] in FINAL:
@@ -145,6 +159,14 @@ def deliver(p: Publisher, delivery_id: str) -> None:
     finally:
         if not unlocked:
             p.repo.unlock_delivery(delivery_id)
+
+
+def _bind_log_context(delivery: dict) -> None:
+    """Log lines of this attempt name its subscription and article, and the ingest request behind it when
+    the task itself carries none (a retry handed on by the due-set poller)."""
+    bind(subscription_id=delivery["subscription_id"], article_id=delivery["article_id"], version=delivery["version"])
+    if current_request_id() is None:
+        bind(request_id=delivery.get("request_id"))
 
 
 def _attempt(p: Publisher, delivery: dict) -> bool:
@@ -194,8 +216,17 @@ def _attempt(p: Publisher, delivery: dict) -> bool:
     delivery.update(next_attempt_ts=due_at, next_attempt_at=iso(due_at) if due_at else None)
     outcomes, health = p.repo.finish_attempt(delivery, was, due_at, attempt.succeeded, p.breaker.window)
     log.info("delivery %s attempt %d: %s", delivery["id"], len(delivery["attempts"]), attempt.error or "ok")
+    _record_attempt(p, delivery, attempt, manual)
     _judge_endpoint(p, sub, attempt.succeeded, attempt.status_code, outcomes, health)
     return True
+
+
+def _record_attempt(p: Publisher, delivery: dict, attempt: Attempt, manual: bool) -> None:
+    with PipelineMetrics(p.store.redis).batch() as metrics:
+        metrics.observe(DELIVERY_ATTEMPT_DURATION, attempt.duration_ms / 1000)
+        metrics.count(DELIVERIES, outcome=delivery["status"])
+        if attempt.succeeded and not manual and delivery.get("accepted_ts"):
+            metrics.observe(ACCEPT_TO_DELIVERED, attempt.ended - delivery["accepted_ts"])
 
 
 def _judge_endpoint(p: Publisher, sub: dict, succeeded: bool, status: int | None, outcomes, health: Health) -> None:
@@ -231,6 +262,7 @@ def _final_without_attempt(p: Publisher, delivery: dict, reason: str) -> None:
     delivery.pop("redeliver", None)
     delivery.update(status=FAILED, error=reason, next_attempt_ts=None, next_attempt_at=None)
     p.repo.save_delivery(delivery, None)
+    PipelineMetrics(p.store.redis).count(DELIVERIES, outcome=FAILED)
 
 
 def enqueue_due(p: Publisher, batch: int = 200, max_batches: int = 10) -> int:
