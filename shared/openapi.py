@@ -32,13 +32,17 @@ class Operation:
     public: bool = False
 
 
+# Refused by gunicorn before the app sees the request (gunicorn.conf.py limits), so not problem+json.
+FROM_GUNICORN = {414: "URI Too Long: the request line is over 8190 bytes (answered by gunicorn, as text/html)"}
+
+
 def _responses(op: Operation) -> dict:
     out = {}
     for status, schema in op.responses.items():
-        response: dict = {"description": REASONS.get(status, str(status))}
-        if status >= 400:
+        response: dict = {"description": FROM_GUNICORN.get(status) or REASONS.get(status, str(status))}
+        if status >= 400 and status not in FROM_GUNICORN:
             response["content"] = {PROBLEM_JSON: {"schema": Problem}}
-        elif schema is not None:
+        elif status < 400 and schema is not None:
             response["content"] = {"application/json": {"schema": schema}}
         out[str(status)] = response
     return out

@@ -5,11 +5,82 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request, url_for
 
 from services.publish import usecases
-from services.publish.schemas import DeliveriesQuery, FeedQuery, ReplayIn, SubscriptionIn, SubscriptionPatch
+from services.publish.schemas import (
+    Article,
+    DeliveriesQuery,
+    Delivery,
+    DeliveryPage,
+    Feed,
+    FeedQuery,
+    ReplayIn,
+    ReplayResult,
+    Subscription,
+    SubscriptionIn,
+    SubscriptionList,
+    SubscriptionPatch,
+    SubscriptionWithSecret,
+)
 from services.publish.ssrf import UnsafeURL
+from shared.openapi import HEALTH, Operation, path_parameter
 from shared.web import Problem, json_body, problem_response
 
 bp = Blueprint("publish", __name__, url_prefix="/v1")
+
+_ANY = {401: None, 503: None}  # every operation: no or wrong key; Redis unreachable
+_BODY = {400: None, 415: None, 422: None}  # every operation with a JSON body
+_QUERY = {414: None, 422: None}  # every operation with query parameters; 414 (from gunicorn) past 8190 bytes
+SUB, DELIVERY = path_parameter("sub_id"), path_parameter("delivery_id")
+OPERATIONS = [
+    *HEALTH,
+    Operation(
+        "/v1/articles", "get", "Published articles, newest first, matching every filter given",
+        {200: Feed, **_QUERY, **_ANY}, parameters=[{"in": "query", "schema": FeedQuery}],
+    ),
+    Operation(
+        "/v1/articles/{article_id}", "get", "A finished article (ninjs); 404 until it is enriched",
+        {200: Article, 404: None, **_ANY}, parameters=[path_parameter("article_id")],
+    ),
+    Operation(
+        "/v1/subscriptions", "post", "Subscribe a webhook URL; the answer holds its secret",
+        {201: SubscriptionWithSecret, **_BODY, **_ANY}, body=SubscriptionIn,
+    ),
+    Operation("/v1/subscriptions", "get", "Every subscription", {200: SubscriptionList, **_ANY}),
+    Operation(
+        "/v1/subscriptions/{sub_id}", "get", "A subscription and its endpoint health",
+        {200: Subscription, 404: None, **_ANY}, parameters=[SUB],
+    ),
+    Operation(
+        "/v1/subscriptions/{sub_id}", "patch", "Change a subscription; `enabled: true` re-enables it",
+        {200: Subscription, 404: None, **_BODY, **_ANY}, body=SubscriptionPatch, parameters=[SUB],
+    ),
+    Operation(
+        "/v1/subscriptions/{sub_id}", "delete", "Delete a subscription with its delivery log",
+        {204: None, 404: None, **_ANY}, parameters=[SUB],
+    ),
+    Operation(
+        "/v1/subscriptions/{sub_id}/rotate-secret", "post",
+        "A new secret; the previous one keeps signing for the grace period",
+        {200: SubscriptionWithSecret, 404: None, **_ANY}, parameters=[SUB],
+    ),
+    Operation(
+        "/v1/subscriptions/{sub_id}/deliveries", "get", "The delivery log, newest first",
+        {200: DeliveryPage, 404: None, **_QUERY, **_ANY},
+        parameters=[SUB, {"in": "query", "schema": DeliveriesQuery}],
+    ),
+    Operation(
+        "/v1/subscriptions/{sub_id}/replay", "post",
+        "Re-send the matching articles published in a window, as new deliveries",
+        {202: ReplayResult, 404: None, 409: None, **_BODY, **_ANY}, body=ReplayIn, parameters=[SUB],
+    ),
+    Operation(
+        "/v1/deliveries/{delivery_id}", "get", "A delivery with its attempts",
+        {200: Delivery, 404: None, **_ANY}, parameters=[DELIVERY],
+    ),
+    Operation(
+        "/v1/deliveries/{delivery_id}/redeliver", "post", "One more attempt now, with the same webhook-id",
+        {202: Delivery, 404: None, 409: None, **_ANY}, parameters=[DELIVERY],
+    ),
+]  # fmt: skip
 
 
 def _publisher() -> usecases.Publisher:

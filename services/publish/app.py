@@ -7,12 +7,17 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from services.publish.api import bp
+from services.publish.api import OPERATIONS, bp
 from services.publish.bootstrap import bootstrap
+from services.publish.console import bp as console_bp
 from shared.celery_app import make_celery
 from shared.config import Settings
 from shared.logs import configure_logging
+from shared.metrics import SUBSCRIPTIONS_DISABLED, PipelineCollector
+from shared.openapi import build_spec
 from shared.web import install_common, key_lookup
+
+DESCRIPTION = "Finished articles (IPTC ninjs), webhook subscriptions and their delivery log."
 
 
 def create_app(env: Mapping[str, str] | None = None) -> Flask:
@@ -22,6 +27,15 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     app = Flask(__name__)
     app.json.sort_keys = False
     app.extensions["newsflow"] = publisher
-    install_common(app, "publish", publisher.store.ping, key_lookup({settings.publish_api_key: "publish"}))
+    spec = build_spec("Newsflow publish", DESCRIPTION, OPERATIONS)
+
+    def disabled() -> int:
+        return sum(not sub["enabled"] for sub in publisher.repo.subscriptions())
+
+    collector = PipelineCollector(publisher.store.redis, "publish", {SUBSCRIPTIONS_DISABLED: disabled})
+    install_common(
+        app, "publish", publisher.store.ping, key_lookup({settings.publish_api_key: "publish"}), spec, collector
+    )
     app.register_blueprint(bp)
+    app.register_blueprint(console_bp)
     return app

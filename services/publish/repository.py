@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -38,9 +39,10 @@ for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
 return ids
 """
 
-# KEYS: delivery, log, log of its status, due. ARGV: JSON, id, created_ts, due_at
+# KEYS: delivery, log, log of its status, due. ARGV: JSON, id, created_ts, due_at, log cutoff ('' = keep all)
 _CREATE = """
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
+if ARGV[5] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[5]) end
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2])
@@ -60,7 +62,8 @@ return 0
 
 
 # After an attempt. KEYS: delivery, due, log of the old status, log of the new status, inflight, outcomes,
-# health, lock. ARGV: JSON, id, created_ts, due_at ('' = final), '1'/'0' succeeded, now, window
+# health, lock. ARGV: JSON, id, created_ts, due_at ('' = final), '1'/'0' succeeded, now, window,
+# retention seconds ('' = keep): a final delivery expires that long after its creation.
 _FINISH = """
 redis.call('ZREM', KEYS[5], ARGV[2])
 redis.call('DEL', KEYS[8])
@@ -69,6 +72,10 @@ redis.call('SET', KEYS[1], ARGV[1])
 if ARGV[4] == '' then redis.call('ZREM', KEYS[2], ARGV[2]) else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2]) end
 if KEYS[3] ~= KEYS[4] then redis.call('ZREM', KEYS[3], ARGV[2]) end
 redis.call('ZADD', KEYS[4], ARGV[3], ARGV[2])
+if ARGV[4] == '' and ARGV[8] ~= '' then
+  redis.call('PEXPIREAT', KEYS[1], math.floor((tonumber(ARGV[3]) + tonumber(ARGV[8])) * 1000))
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. (tonumber(ARGV[6]) - tonumber(ARGV[8])))
+end
 redis.call('LPUSH', KEYS[6], ARGV[5])
 redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[7]) - 1)
 if ARGV[5] == '1' then
@@ -100,14 +107,25 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         score, member = raw.split("|", 1)
+        if not math.isfinite(float(score)):  # Redis refuses nan as a score bound
+            raise ValueError(score)
         return float(score), member
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise ValueError("not a cursor from this API") from None
 
 
 class PublishRepository:
-    def __init__(self, client: redis.Redis, prefix: str = "nf:"):
+    def __init__(
+        self,
+        client: redis.Redis,
+        payload_ttl_s: float | None = None,
+        delivery_retention_s: float | None = None,
+        prefix: str = "nf:",
+    ):
+        """`payload_ttl_s`: how long webhook bodies are kept; `delivery_retention_s`: how long a delivery stays
+        in the log after its creation. None keeps them for ever."""
         self.redis = client
+        self.payload_ttl_s, self.delivery_retention_s = payload_ttl_s, delivery_retention_s
         self.prefix = prefix
         self._claim_due = client.register_script(_CLAIM_DUE)
         self._create = client.register_script(_CREATE)
@@ -231,7 +249,8 @@ class PublishRepository:
     # payloads and the articles replay may re-send
     def save_payload(self, article_id: str, version: int, body: str) -> None:
         with self.redis.pipeline() as pipe:
-            pipe.set(self._key("payload", article_id, str(version)), body, nx=True)
+            ttl = max(1, int(self.payload_ttl_s)) if self.payload_ttl_s else None
+            pipe.set(self._key("payload", article_id, str(version)), body, nx=True, ex=ttl)
             pipe.hset(self._key("published"), article_id, version)
             pipe.execute()
 
@@ -266,6 +285,7 @@ class PublishRepository:
         """Store new deliveries, each due at its time, in one round trip; False for one that exists already
         (a fan-out or replay re-run)."""
         deliveries = list(deliveries)
+        cutoff = time.time() - self.delivery_retention_s if self.delivery_retention_s else ""
 
         def build(pipe) -> None:
             for delivery, due_at in deliveries:
@@ -277,7 +297,10 @@ class PublishRepository:
                     self._key("due"),
                 ]
                 self._evalsha(
-                    pipe, self._create, keys, [json.dumps(delivery), delivery["id"], delivery["created_ts"], due_at]
+                    pipe,
+                    self._create,
+                    keys,
+                    [json.dumps(delivery), delivery["id"], delivery["created_ts"], due_at, cutoff],
                 )
 
         return [bool(created) for created in self._pipelined(build)] if deliveries else []
@@ -357,6 +380,7 @@ class PublishRepository:
                 "1" if succeeded else "0",
                 time.time(),
                 window,
+                self.delivery_retention_s or "",
             ],
         )
         return [o == "1" for o in outcomes], Health.from_hash(dict(zip(health[::2], health[1::2], strict=True)))

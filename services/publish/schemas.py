@@ -1,4 +1,5 @@
-"""Publish requests (marshmallow); unknown fields are rejected, every error names its field."""
+"""Publish requests and responses (marshmallow): requests reject unknown fields and every error names its field;
+response schemas document what the views return (they generate the OpenAPI document, services/publish/api.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,14 @@ def _names(**kwargs) -> fields.List:
 
 
 def _url(**kwargs) -> fields.Url:
-    return fields.Url(schemes={"http", "https"}, require_tld=False, validate=validate.Length(max=2048), **kwargs)
+    # "uri" is the JSON Schema format (apispec writes "url", which generators and validators do not know)
+    return fields.Url(
+        schemes={"http", "https"},
+        require_tld=False,
+        validate=validate.Length(max=2048),
+        metadata={"format": "uri"},
+        **kwargs,
+    )
 
 
 def _event_types(**kwargs) -> fields.List:
@@ -111,3 +119,139 @@ class FeedQuery(Schema):
     since = fields.AwareDateTime(format="iso", default_timezone=UTC, load_default=None)
     limit = fields.Integer(validate=validate.Range(min=1, max=100), load_default=20)
     cursor = fields.Float(load_default=None, metadata={"description": "next_cursor of the previous page."})
+
+
+# Responses. Closed (additionalProperties: false) where the shape is ours, so the fuzzer catches a leaked field.
+
+
+class _Closed(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _when(description: str = "", **kwargs) -> fields.String:
+    """An ISO 8601 time with its zone."""
+    metadata = {"format": "date-time", **({"description": description} if description else {})}
+    return fields.String(metadata=metadata, **kwargs)
+
+
+class Health(_Closed):
+    circuit = fields.String(required=True, validate=validate.OneOf(["closed", "open", "half-open"]))
+    paused_until = _when(required=True, allow_none=True, description="While the circuit is open.")
+    last_success_at = _when(required=True, allow_none=True)
+    failing_since = _when(required=True, allow_none=True, description="First failure since then.")
+
+
+class Subscription(_Closed):
+    id = fields.String(required=True)
+    url = fields.String(required=True)
+    description = fields.String(required=True)
+    event_types = fields.List(fields.String(validate=validate.OneOf(EVENT_TYPES)), required=True)
+    filters = fields.Nested(Filters, required=True)
+    enabled = fields.Boolean(required=True)
+    disabled_reason = fields.String(required=True, allow_none=True)
+    disabled_at = _when()
+    created_at = _when(required=True)
+    updated_at = _when(required=True)
+    previous_secret_expires_at = _when("Until then the previous secret signs too.", required=True, allow_none=True)
+    health = fields.Nested(Health, required=True)
+
+
+class SubscriptionWithSecret(Subscription):
+    secret = fields.String(required=True, metadata={"description": "whsec_ + base64; shown only here."})
+
+
+class SubscriptionList(_Closed):
+    items = fields.List(fields.Nested(Subscription), required=True)
+
+
+class Attempt(_Closed):
+    at = _when(required=True)
+    status_code = fields.Integer(required=True, allow_none=True, metadata={"description": "None: no answer."})
+    duration_ms = fields.Integer(required=True)
+    error = fields.String(required=True, allow_none=True)
+    response_excerpt = fields.String(required=True, metadata={"description": "The answer's first 2 KB."})
+
+
+class Delivery(_Closed):
+    id = fields.String(required=True, metadata={"description": "The webhook-id, the same on every attempt."})
+    subscription_id = fields.String(required=True)
+    article_id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    event_type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    created_at = _when(required=True)
+    next_attempt_at = _when(required=True, allow_none=True)
+    attempts = fields.List(fields.Nested(Attempt), required=True)
+    replay_id = fields.String(metadata={"description": "Set on deliveries a replay created."})
+    error = fields.String(metadata={"description": "Why it failed without an attempt."})
+
+
+class DeliveryPage(_Closed):
+    items = fields.List(fields.Nested(Delivery), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
+class ReplayResult(_Closed):
+    replay_id = fields.String(required=True)
+    count = fields.Integer(required=True, metadata={"description": "Deliveries created."})
+    capped = fields.Boolean(required=True, metadata={"description": "More matched than WEBHOOK_REPLAY_MAX."})
+    next_since = _when(required=True, allow_none=True, description="Where a further replay carries on.")
+
+
+# The finished article: IPTC ninjs 2.x names (DESIGN.md §5); open, as ninjs is.
+
+
+class NinjsText(Schema):
+    role = fields.String(required=True)
+    value = fields.String(required=True)
+
+
+class NinjsBody(NinjsText):
+    contenttype = fields.String(required=True)
+
+
+class NinjsEntity(Schema):
+    name = fields.String(required=True)
+    literal = fields.String()
+    uri = fields.String()
+    relevance = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
+    mentions = fields.Integer(required=True)
+
+
+class NinjsPlace(NinjsEntity):
+    country = fields.String(metadata={"description": "ISO 3166 alpha-2."})
+    geometry = fields.Dict()
+
+
+class NinjsSubject(Schema):
+    name = fields.String(required=True)
+    uri = fields.String(required=True)
+    code = fields.String(required=True, metadata={"description": "medtop:<code>"})
+    relevance = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
+
+
+class Article(Schema):
+    uri = fields.String(required=True, metadata={"description": "urn:newsflow:article:<id>"})
+    version = fields.Integer(required=True)
+    type = fields.String(required=True)
+    language = fields.String(required=True)
+    firstcreated = _when(required=True)
+    versioncreated = _when(required=True)
+    headlines = fields.List(fields.Nested(NinjsText), required=True)
+    bodies = fields.List(fields.Nested(NinjsBody), required=True)
+    descriptions = fields.List(fields.Nested(NinjsText), required=True)
+    people = fields.List(fields.Nested(NinjsEntity), required=True)
+    organisations = fields.List(fields.Nested(NinjsEntity), required=True)
+    places = fields.List(fields.Nested(NinjsPlace), required=True)
+    subjects = fields.List(fields.Nested(NinjsSubject), required=True)
+    keywords = fields.List(fields.String(), required=True)
+    source = fields.String(required=True, allow_none=True)
+    url = fields.String(required=True, allow_none=True)
+    authors = fields.List(fields.String(), required=True)
+    wordcount = fields.Integer(required=True)
+
+
+class Feed(_Closed):
+    items = fields.List(fields.Nested(Article), required=True)
+    next_cursor = fields.Float(required=True, allow_none=True, metadata={"description": "Pass as `cursor`."})

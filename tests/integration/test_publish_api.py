@@ -170,8 +170,9 @@ def test_rotate_secret_returns_a_new_secret_and_the_old_one_signs_through_the_gr
 
 def test_delivery_log_filters_by_status_and_pages_newest_first_with_a_cursor(api, app):
     sub = create(api).get_json()
-    older = add_deliveries(app, sub["id"], ["succeeded", "failed"], 1000.0)
-    tied = add_deliveries(app, sub["id"], ["failed", "pending", "retrying", "failed", "succeeded"], 2000.0)
+    now = time.time()  # within the log's retention
+    older = add_deliveries(app, sub["id"], ["succeeded", "failed"], now - 2000.0)
+    tied = add_deliveries(app, sub["id"], ["failed", "pending", "retrying", "failed", "succeeded"], now - 1000.0)
     expected = sorted(tied, reverse=True) + sorted(older, reverse=True)  # ties: by id, descending
     seen, cursor, pages = [], None, 0
     while True:
@@ -375,3 +376,11 @@ def test_repository_reloads_scripts_redis_has_lost(app):
     assert repo.create_deliveries([(delivery, time.time())]) == [True]
     assert repo.prepare_attempt(delivery, max_in_flight=1, slot_ttl_s=10).slot is True
     assert repo.redis.zscore("nf:due", delivery["id"]) is not None
+
+
+def test_openapi_document_and_docs_page_need_no_key(api):
+    spec = api.get("/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.") and "/v1/subscriptions/{sub_id}/replay" in spec["paths"]
+    assert spec["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
+    assert "secret" not in spec["components"]["schemas"]["Subscription"]["properties"]
+    assert b"/v1/deliveries/{delivery_id}/redeliver" in api.get("/docs").data

@@ -102,7 +102,7 @@ def test_delivery_log_query_defaults():
 def test_cursors_round_trip_and_foreign_ones_are_refused():
     score = 1_700_000_000.123456789
     assert decode_cursor(encode_cursor(score, "msg_abc")) == (score, "msg_abc")
-    for bad in ("!!!", "bm90IGEgY3Vyc29y", encode_cursor(1.0, "x")[:-3] + "%%%"):
+    for bad in ("!!!", "bm90IGEgY3Vyc29y", encode_cursor(1.0, "x")[:-3] + "%%%", encode_cursor(float("nan"), "x")):
         with pytest.raises(ValueError):
             decode_cursor(bad)
 
