@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-unit lint bench bench-ingest bench-webhooks compose-check clean
+.PHONY: install run test test-unit lint bench bench-ingest bench-webhooks bench-soak bench-latency compose-check clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,8 +35,16 @@ bench-ingest: $(STAMP)  ## ingest requests/s and latency beside a minimal Flask+
 bench-webhooks: $(STAMP)  ## webhook deliveries/s beside a bare httpx sender (200-subscriber fan-out; 1,000 articles)
 	$(BIN)/python -m benchmarks.webhooks
 
-compose-check:  ## validate docker-compose.yml (needs the docker-compose client, no engine)
+bench-soak: $(STAMP)  ## 2,000 articles through every process while workers, Redis and a subscriber fail on a timer
+	$(BIN)/python -m benchmarks.soak
+
+bench-latency: $(STAMP)  ## 202-to-webhook p50/p95/p99 by stage beside in-process enrich() (300 articles at 10/s)
+	$(BIN)/python -m benchmarks.latency
+
+compose-check:  ## validate docker-compose.yml, plain and with the rabbitmq profile (docker-compose client, no engine)
 	INGEST_API_KEYS=ci:x PUBLISH_API_KEY=x docker-compose -f docker-compose.yml config --quiet
+	INGEST_API_KEYS=ci:x PUBLISH_API_KEY=x BROKER_URL=amqp://newsflow:newsflow@rabbitmq:5672// \
+	  docker-compose -f docker-compose.yml --profile rabbitmq config --quiet
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -6,9 +6,16 @@ contract of DESIGN.md §4.
 
 from __future__ import annotations
 
-from celery import Celery
+import inspect
+from functools import cache
+
+from celery import Celery, Task
+from celery.signals import before_task_publish, celeryd_init, setup_logging, task_postrun, task_prerun
 
 from shared.config import Settings
+from shared.logs import REQUEST_ID, current_request_id, start_context
+from shared.metrics import TASK_REDELIVERIES, TASKS, PipelineMetrics
+from shared.store import connect
 
 TASK_ROUTES = {
     "enrich.article": {"queue": "enrich"},
@@ -33,17 +40,28 @@ def make_celery(name: str, settings: Settings) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        # On SIGTERM, give running tasks a moment to finish; the rest go back to the queue.
+        # SIGTERM (docker stop) lets running tasks finish; a cold shutdown (SIGQUIT, a second SIGTERM)
+        # gives them 10 s, then cancels them and, being acks_late, they go back to the queue.
         worker_soft_shutdown_timeout=10,
         task_time_limit=settings.task_time_limit_s,
         task_soft_time_limit=int(settings.task_time_limit_s * 0.8),
-        broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout_s},
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,
         worker_hijack_root_logger=False,
         enable_utc=True,
+        **_broker_options(settings),
     )
     return app
+
+
+def _broker_options(settings: Settings) -> dict:
+    """How an unacknowledged task comes back, which differs by broker."""
+    if settings.broker_url.startswith("redis"):
+        # Redis hands a task out again once it has been unacked this long; an ack survives a reconnect.
+        return {"broker_transport_options": {"visibility_timeout": settings.broker_visibility_timeout_s}}
+    # RabbitMQ re-queues a task the moment its consumer's connection drops, and the ack cannot be sent on
+    # a new connection: stop the running copy rather than let a second worker run it at the same time.
+    return {"worker_cancel_long_running_tasks_on_connection_loss": True}
 
 
 def queue_depth(celery: Celery, queue: str) -> int:
@@ -53,3 +71,51 @@ def queue_depth(celery: Celery, queue: str) -> int:
             return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
     except Exception:  # nothing to report (or hold back for) when the broker can't say
         return 0
+
+
+# Logging, request ids and task metrics, the same in every process.
+
+LOG_FIELDS = ("article_id", "version", "delivery_id", "subscription_id")  # task arguments put on each log line
+
+
+@setup_logging.connect
+def _keep_our_logging(**_) -> None:
+    """Every worker module calls shared.logs.configure_logging; with a receiver here Celery adds no handlers
+    of its own and leaves stdout alone."""
+
+
+@celeryd_init.connect
+def _no_banner(instance, **_) -> None:
+    instance.quiet = True  # the start-up banner is plain text; the JSON "ready" line says the same
+
+
+@before_task_publish.connect
+def _carry_request_id(headers: dict, **_) -> None:
+    """A task sent while handling a request (or another task) carries its request id on."""
+    request_id = current_request_id()
+    if request_id:
+        headers.setdefault(REQUEST_ID, request_id)
+
+
+@task_prerun.connect
+def _start_task(task: Task, args: tuple, kwargs: dict, **_) -> None:
+    named = {**dict(zip(_parameters(task), args, strict=False)), **kwargs}
+    fields = {name: named[name] for name in LOG_FIELDS if name in named}
+    start_context(request_id=getattr(task.request, REQUEST_ID, None), task=task.name, task_id=task.request.id, **fields)
+    if (task.request.delivery_info or {}).get("redelivered"):
+        _task_metrics().count(TASK_REDELIVERIES, task=task.name)
+
+
+@task_postrun.connect
+def _count_task(task: Task, state: str | None = None, **_) -> None:
+    _task_metrics().count(TASKS, task=task.name, outcome=(state or "unknown").lower())
+
+
+@cache
+def _parameters(task: Task) -> tuple[str, ...]:
+    return tuple(inspect.signature(task.run).parameters)
+
+
+@cache
+def _task_metrics() -> PipelineMetrics:
+    return PipelineMetrics(connect(Settings.from_env().redis_url))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -16,6 +17,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import kombu
+import redis
+from kombu.exceptions import ChannelError
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 SEED_ARTICLE = CORPUS / "seed-article.txt"
@@ -26,6 +31,27 @@ def seed_article() -> dict:
     text = SEED_ARTICLE.read_text()
     title = [line for line in text.splitlines() if line.strip()][1]
     return {"title": title, "body": text}
+
+
+RUN_LOCK = "newsflow:test-run"  # set in a db while a test run or a benchmark uses it
+LOCAL_REDIS = "redis://127.0.0.1:6379"
+
+
+def claim_redis_db(owner: str, pinned: str | None = None, base: str = LOCAL_REDIS, dbs=range(15, 0, -1)) -> str:
+    """The URL of a Redis db that no other test run or benchmark holds, claimed for 3 h and flushed: `pinned`
+    (a URL) if given, else the first free one of `dbs` at `base` (db 0 is left to `make run`)."""
+    for url in [pinned] if pinned else [f"{base}/{db}" for db in dbs]:
+        client = redis.Redis.from_url(url)
+        if client.set(RUN_LOCK, owner, nx=True, ex=3 * 3600) or pinned:
+            client.flushdb()
+            client.set(RUN_LOCK, owner, ex=3 * 3600)
+            return url
+    raise RuntimeError(f"every db of {base} is held by another test run or benchmark ({RUN_LOCK} is set)")
+
+
+def release_redis_db(url: str) -> None:
+    """Flush a claimed db, its RUN_LOCK with it."""
+    redis.Redis.from_url(url).flushdb()
 
 
 def free_port() -> int:
@@ -47,6 +73,21 @@ def wait_for(predicate: Callable[[], object], timeout: float, what: str, interva
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(interval)
+
+
+def queued_messages(broker_url: str, queue: str = "enrich") -> list[tuple[str, list]]:
+    """(task name, args) of each message waiting on a Celery queue, newest first, left in place."""
+    if broker_url.startswith("redis"):  # Celery LPUSHes JSON envelopes with a base64 body
+        messages = [json.loads(m) for m in redis.Redis.from_url(broker_url).lrange(queue, 0, -1)]
+        return [(m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0]) for m in messages]
+    found = []
+    with kombu.Connection(broker_url) as conn, conn.channel() as channel:  # unacked, so requeued on close
+        try:
+            while (message := kombu.Queue(queue, channel=channel).get(no_ack=False)) is not None:
+                found.append((message.headers["task"], message.decode()[0]))
+        except ChannelError:  # no such queue: nothing was ever sent to it
+            pass
+    return found[::-1]
 
 
 def procfile() -> dict[str, str]:
@@ -178,6 +219,7 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
+            disable_nagle_algorithm = True  # headers and body go out in two writes; don't hold the body back
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))

@@ -11,12 +11,13 @@ SERVICES = ["ingest", "publish", "enrich", "publish-worker", "scheduler"]
 
 @pytest.fixture
 def start_stack(processes):
-    """`ingest, publish = start_stack(WEBHOOK_TIMEOUT_S="1")`: every process up and ready."""
+    """`ingest, publish = start_stack(WEBHOOK_TIMEOUT_S="1")`: every process up and ready;
+    `start_stack.processes` is then the running group, for tests that kill and restart entries."""
     clients: list[httpx.Client] = []
 
     def start(**overrides: str) -> tuple[httpx.Client, httpx.Client]:
         ports = {"INGEST_PORT": str(free_port()), "PUBLISH_PORT": str(free_port())}
-        processes(SERVICES, **overrides, **ports)
+        start.processes = processes(SERVICES, **overrides, **ports)
         for port, key in ((ports["INGEST_PORT"], INGEST_KEY), (ports["PUBLISH_PORT"], PUBLISH_KEY)):
             client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"})
             clients.append(client)

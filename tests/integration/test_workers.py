@@ -8,8 +8,7 @@ import pytest
 from shared.celery_app import make_celery
 from shared.config import Settings
 from shared.store import ArticleStore, connect
-from tests.helpers import seed_article, wait_for
-from tests.integration.test_ingest_api import queued_messages
+from tests.helpers import queued_messages, seed_article, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +28,7 @@ def state_of(store, article_id):
     return store.status(article_id)["status"]
 
 
-def test_enrich_worker_enriches_hands_on_and_fails_poison_articles(processes, store, send, redis_url):
+def test_enrich_worker_enriches_hands_on_and_fails_poison_articles(processes, store, send, broker_url):
     processes(["enrich"])
     store.accept("good", seed_article(), "h1")
     store.accept("poison", {"title": "Empty", "html": "<html><script>x()</script></html>"}, "h1")
@@ -37,12 +36,12 @@ def test_enrich_worker_enriches_hands_on_and_fails_poison_articles(processes, st
     send("enrich.article", "poison", 1)
     wait_for(lambda: state_of(store, "good") == "enriched", 60, "the seed article to be enriched")
     assert "Anthony Blinken" in {p["name"] for p in store.enriched("good")["people"]}
-    assert queued_messages(redis_url, "publish") == [("publish.article", ["good", 1])]
+    assert queued_messages(broker_url, "publish") == [("publish.article", ["good", 1])]
     wait_for(lambda: state_of(store, "poison") == "failed", 30, "the poison article to fail")
     assert "no article text" in store.status("poison")["error"]
 
 
-def test_duplicate_and_stale_messages_change_nothing(processes, store, send, redis_url):
+def test_duplicate_and_stale_messages_change_nothing(processes, store, send, broker_url):
     processes(["enrich"])
     store.accept("a", {"title": "Storm", "body": "A storm hit Lisbon on Monday."}, "h1")
     store.accept("a", {"title": "Storm", "body": "A storm hit Porto on Monday."}, "h2")
@@ -52,7 +51,7 @@ def test_duplicate_and_stale_messages_change_nothing(processes, store, send, red
     wait_for(lambda: state_of(store, "a") == "enriched", 60, "version 2 to be enriched")
     time.sleep(1)
     assert store.enriched("a")["version"] == 2 and "Porto" in store.enriched("a")["bodies"][0]["value"]
-    assert queued_messages(redis_url, "publish") == [("publish.article", ["a", 2])]
+    assert queued_messages(broker_url, "publish") == [("publish.article", ["a", 2])]
 
 
 def test_sweeper_recovers_an_article_whose_message_was_lost(processes, store):

@@ -4,7 +4,7 @@ import re
 
 import yaml
 
-from shared.config import SETTINGS
+from shared.config import SETTINGS, Settings
 from tests.helpers import ROOT, procfile
 
 APP_SERVICES = ("ingest", "publish", "enrich", "publish-worker", "scheduler")
@@ -61,5 +61,33 @@ def test_apis_publish_their_ports_and_check_healthz():
     for name, port in (("ingest", 8001), ("publish", 8002)):
         assert services[name]["ports"] == [f"{port}:{port}"]
         assert f"localhost:{port}/healthz" in " ".join(services[name]["healthcheck"]["test"])
+
+
+def test_workers_scale_out_with_no_fixed_names_or_ports():
+    """`docker compose up --scale enrich=4`: each replica gets its own container and Celery node name."""
+    services = compose()["services"]
+    assert not [name for name, service in services.items() if "container_name" in service]
     for name in ("enrich", "publish-worker", "scheduler"):
-        assert "ports" not in services[name] and "container_name" not in services[name]
+        assert not {"ports", "hostname"} & set(services[name]), name
+        assert re.search(r"--hostname \w+@%h ", procfile()[name]), name
+
+
+def test_rabbitmq_profile_adds_a_durable_healthchecked_broker_that_the_documented_url_reaches():
+    rabbitmq = compose()["services"]["rabbitmq"]
+    assert rabbitmq["profiles"] == ["rabbitmq"] and rabbitmq["image"].startswith("rabbitmq:")
+    assert rabbitmq["volumes"] == ["rabbitmq-data:/var/lib/rabbitmq"] and rabbitmq["hostname"]
+    assert "rabbitmq-diagnostics" in rabbitmq["healthcheck"]["test"] and "ports" not in rabbitmq
+    user, password = (
+        re.fullmatch(r"\$\{\w+:-(.*)\}", rabbitmq["environment"][f"RABBITMQ_DEFAULT_{k}"])[1] for k in ("USER", "PASS")
+    )
+    documented = f"BROKER_URL=amqp://{user}:{password}@rabbitmq:5672// "
+    assert documented + "docker compose --profile rabbitmq up" in (ROOT / "docker-compose.yml").read_text()
+    assert documented in (ROOT / "Makefile").read_text()  # compose-check validates the profile with it
+
+
+def test_containers_are_given_longer_to_stop_than_a_request_or_a_webhook_attempt_takes():
+    """SIGTERM lets gunicorn finish its requests and Celery its tasks (warm shutdown) before compose kills."""
+    gunicorn_grace = int(re.search(r"^graceful_timeout = (\d+)$", (ROOT / "gunicorn.conf.py").read_text(), re.M)[1])
+    for name in APP_SERVICES:
+        grace = int(compose()["services"][name]["stop_grace_period"].removesuffix("s"))
+        assert grace > max(gunicorn_grace, Settings.from_env({}).webhook_timeout_s), name
