@@ -2,8 +2,8 @@
 
     .venv/bin/python -m benchmarks.ingest [--seconds 10] [--connections 16]
 
-Needs `wrk` (Debian package `wrk`) and a Redis at NEWSFLOW_BENCH_REDIS (default
-redis://127.0.0.1:6379/10, flushed). Starts, one after the other, on free ports:
+Needs `wrk` (Debian package `wrk`) and a Redis: NEWSFLOW_BENCH_REDIS names a db, else it claims the
+lowest free db of 127.0.0.1:6379 (as a test run does) and flushes it. Starts, one after the other, on free ports:
 - the floor: a minimal Flask app under the same gunicorn settings that parses the JSON and does
   one Redis write (scripts in benchmarks/floor_app.py);
 - the real ingest service (its Procfile command), rate limits lifted, no enrich worker.
@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import redis
 
-from tests.helpers import ROOT, free_port, procfile
+from tests.helpers import ROOT, claim_redis_db, free_port, procfile, release_redis_db
 
 KEY = "bench-key"
 # wrk's Lua: every request a new article (a counter in its body), so nothing is a duplicate.
@@ -35,15 +35,17 @@ local counter = 0
 local thread_id = 0
 setup = function(thread) thread:set("id", math.random(1, 1e9)) end
 init = function(args) thread_id = id end
+local function article(n)
+  return '{"title": "Benchmark article ' .. n .. '", "body": "Text of article ' .. n .. '. ' ..
+    string.rep("Some words of the story. ", 40) .. '"}'
+end
 request = function()
   counter = counter + 1
   local n = string.format("%d-%d", thread_id, counter)
-  local article = '{"title": "Benchmark article ' .. n .. '", "body": "Text of article ' .. n .. '. ' ..
-    string.rep("Some words of the story. ", 40) .. '"}'
-  local body = article
+  local body = article(n)
   if BATCH > 1 then
     local items = {}
-    for i = 1, BATCH do items[i] = (article:gsub(n, n .. "-" .. i)) end
+    for i = 1, BATCH do items[i] = article(n .. "-" .. i) end
     body = '{"articles": [' .. table.concat(items, ",") .. ']}'
   end
   return wrk.format("POST", PATH, {["Content-Type"] = "application/json", ["Authorization"] = "Bearer KEY"}, body)
@@ -81,8 +83,8 @@ def wrk(url: str, path: str, batch: int, seconds: int, connections: int) -> dict
     return {
         "rps": rps,
         "articles_per_s": rps * batch,
-        "p50": re.search(r"50%\s+(\S+)", out).group(1),
-        "p99": re.search(r"99%\s+(\S+)", out).group(1),
+        "p50": re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1),
+        "p99": re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1),
         "errors": int(non_2xx.group(1)) if non_2xx else 0,
     }
 
@@ -94,7 +96,8 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
-    redis_url = os.environ.get("NEWSFLOW_BENCH_REDIS", "redis://127.0.0.1:6379/10")
+    owner = f"bench-ingest-{os.getpid()}"
+    redis_url = claim_redis_db(owner, os.environ.get("NEWSFLOW_BENCH_REDIS"), dbs=range(1, 16))
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "REDIS_URL": redis_url,
            "INGEST_API_KEYS": f"bench:{KEY}", "INGEST_RATE_LIMIT": "1000000", "INGEST_RATE_BURST": "1000000",
            "INGEST_MAX_BACKLOG": "100000000", "LOG_LEVEL": "WARNING"}  # fmt: skip
@@ -103,7 +106,7 @@ def main() -> None:
     for name, command, port_var in (("floor (parse + 1 Redis write)", floor_command, "INGEST_PORT"),
                                     ("newsflow ingest", procfile()["ingest"], "INGEST_PORT")):  # fmt: skip
         port = free_port()
-        redis.Redis.from_url(redis_url).flushdb()
+        claim_redis_db(owner, pinned=redis_url)  # flushed again, still ours
         proc = start(command, {**env, port_var: str(port)}, port)
         try:
             url = f"http://127.0.0.1:{port}"
@@ -112,7 +115,14 @@ def main() -> None:
         finally:
             stop(proc)
         rows.append((name, single, batch))
-    redis.Redis.from_url(redis_url).flushdb()
+    client = redis.Redis.from_url(redis_url)
+    # the last run was ours: every new article it stored should be on the enrich queue by now
+    stored, handed_over, left = (
+        int(client.hget("nf:states", "received") or 0),
+        client.llen("enrich"),
+        client.llen("nf:outbox"),
+    )
+    release_redis_db(redis_url)
     widths = (("single req/s", 12), ("p50", 9), ("p99", 9), ("batch art/s", 12), ("p50", 9), ("p99", 9), ("non-2xx", 8))
     print(" " * 32 + "".join(f" {title:>{width}}" for title, width in widths))
     for name, single, batch in rows:
@@ -121,6 +131,10 @@ def main() -> None:
               f"{single['errors'] + batch['errors']:>8}")  # fmt: skip
     (_, floor_single, floor_batch), (_, ours_single, ours_batch) = rows
     print(f"\nsingle POSTs: newsflow/floor = {ours_single['rps'] / floor_single['rps']:.2f} (target >= 0.50)")
+    print(
+        f"newsflow stored {stored} new articles; its outbox dispatcher handed {handed_over} to the enrich queue, "
+        f"{left} left in the outbox"
+    )
     print(f"batches of 100: newsflow {ours_batch['articles_per_s']:.0f} articles/s (target >= 1000), "
           f"floor {floor_batch['articles_per_s']:.0f}")  # fmt: skip
 

@@ -95,7 +95,7 @@ def post_article():
 
     def handle():
         _admit(1)
-        receipt = accept_article(_ctx().store, _ctx().enqueue, payload, source=g.principal)
+        receipt = accept_article(_ctx().store, payload, source=g.principal)
         body = _receipt_body(receipt)
         return (body, 200, {}) if receipt.duplicate else (body, 202, {"Location": body["links"]["self"]})
 
@@ -109,7 +109,7 @@ def post_batch():
     def handle():
         _admit(len(items))
         results = []
-        for outcome in accept_batch(_ctx().store, _ctx().enqueue, items, source=g.principal):
+        for outcome in accept_batch(_ctx().store, items, source=g.principal):
             if isinstance(outcome, Receipt):
                 result = {
                     "status": 200 if outcome.duplicate else 202,

@@ -5,17 +5,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
 
 from celery import Celery
 from flask import Flask
 
 from services.ingest.api import OPERATIONS, bp
+from services.ingest.dispatcher import Dispatcher
 from services.ingest.idempotency import IdempotencyStore
 from services.ingest.limits import Backlog, RateLimiter
-from shared.celery_app import make_celery, queue_depth
+from shared.celery_app import QUEUES, make_celery, queue_depth
 from shared.config import Settings
-from shared.logs import configure_logging
+from shared.logs import REQUEST_ID, configure_logging
+from shared.metrics import ARTICLES, QUEUE_DEPTH, PipelineCollector
 from shared.openapi import build_spec
 from shared.store import ArticleStore, connect
 from shared.web import install_common, key_lookup
@@ -26,17 +27,18 @@ DESCRIPTION = "Upstream systems post raw articles here; they are stored, then qu
 @dataclass(frozen=True)
 class IngestContext:
     store: ArticleStore
-    enqueue: Callable[[list[tuple[str, int]]], None]
+    dispatcher: Dispatcher
     limiter: RateLimiter
     backlog: Backlog
     idempotency: IdempotencyStore
 
 
-def _enqueuer(celery: Celery) -> Callable[[list[tuple[str, int]]], None]:
-    def enqueue(jobs: list[tuple[str, int]]) -> None:
-        with celery.producer_or_acquire() as producer:  # one broker connection for a whole batch
-            for article_id, version in jobs:
-                celery.send_task("enrich.article", args=[article_id, version], producer=producer)
+def _enqueuer(celery: Celery) -> Callable[[list[tuple[str, int, str]]], None]:
+    def enqueue(jobs: list[tuple[str, int, str]]) -> None:
+        with celery.producer_or_acquire() as producer, producer.batch():  # one broker round trip per batch
+            for article_id, version, request_id in jobs:
+                headers = {REQUEST_ID: request_id} if request_id else None
+                celery.send_task("enrich.article", args=[article_id, version], producer=producer, headers=headers)
 
     return enqueue
 
@@ -46,18 +48,22 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     configure_logging(settings.log_level)
     client = connect(settings.redis_url)
     celery = make_celery("ingest", settings)
+    store = ArticleStore(client, settings.stuck_after_s)
     context = IngestContext(
-        store=ArticleStore(client, settings.stuck_after_s),
-        enqueue=_enqueuer(celery),
+        store=store,
+        dispatcher=Dispatcher(store, _enqueuer(celery)),
         limiter=RateLimiter(client, settings.ingest_rate_limit, settings.ingest_rate_burst),
-        backlog=Backlog(partial(queue_depth, celery, "enrich"), settings.ingest_max_backlog),
+        backlog=Backlog(lambda: store.outbox_length() + queue_depth(celery, "enrich"), settings.ingest_max_backlog),
         idempotency=IdempotencyStore(client),
     )
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.ingest_max_bytes
     app.json.sort_keys = False
     app.extensions["newsflow"] = context
+    app.extensions["background"] = [context.dispatcher]  # started by gunicorn.conf.py's post_worker_init
     spec = build_spec("Newsflow ingest", DESCRIPTION, OPERATIONS)
-    install_common(app, "ingest", context.store.ping, key_lookup(settings.ingest_api_keys), spec)
+    live = {ARTICLES: store.state_counts, QUEUE_DEPTH: lambda: {queue: queue_depth(celery, queue) for queue in QUEUES}}
+    collector = PipelineCollector(client, "ingest", live)
+    install_common(app, "ingest", context.store.ping, key_lookup(settings.ingest_api_keys), spec, collector)
     app.register_blueprint(bp)
     return app

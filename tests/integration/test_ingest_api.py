@@ -1,14 +1,12 @@
 """The ingest API over its real Flask app, real Redis and the real Celery producer."""
 
-import base64
-import json
 import time
 
 import pytest
-import redis
 
 from services.ingest.app import create_app
 from tests.conftest import INGEST_KEY
+from tests.helpers import queued_messages
 
 AUTH = {"Authorization": f"Bearer {INGEST_KEY}"}
 
@@ -18,14 +16,17 @@ def client(app_env):
     return create_app(app_env).test_client()
 
 
+def enqueued(client, redis_url) -> list[tuple[str, list]]:
+    """Run the app's outbox dispatcher (gunicorn runs it in a thread) until the outbox is empty, then
+    read the enrich queue."""
+    dispatcher = client.application.extensions["newsflow"].dispatcher
+    while dispatcher.store.outbox_length():
+        dispatcher.dispatch_once()
+    return queued_messages(redis_url)
+
+
 def post(client, payload, headers=AUTH):
     return client.post("/v1/articles", json=payload, headers=headers)
-
-
-def queued_messages(redis_url: str, queue: str = "enrich") -> list[tuple[str, list]]:
-    """(task name, args) of each message waiting on a Celery queue in Redis, newest first."""
-    messages = [json.loads(m) for m in redis.Redis.from_url(redis_url).lrange(queue, 0, -1)]
-    return [(m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0]) for m in messages]
 
 
 def test_accepted_article_is_stored_and_queued_for_enrich(client, redis_url):
@@ -34,7 +35,7 @@ def test_accepted_article_is_stored_and_queued_for_enrich(client, redis_url):
     body = response.get_json()
     assert body["status"] == "received" and body["version"] == 1
     assert response.headers["Location"] == body["links"]["self"] == f"/v1/articles/{body['id']}"
-    assert queued_messages(redis_url) == [("enrich.article", [body["id"], 1])]
+    assert enqueued(client, redis_url) == [("enrich.article", [body["id"], 1])]
     status = client.get(body["links"]["self"], headers=AUTH).get_json()
     assert status["status"] == "received" and status["version"] == 1 and status["received_at"]
 
@@ -52,7 +53,7 @@ def test_identical_repost_is_a_duplicate_and_not_requeued(client, redis_url):
     again = post(client, article)
     assert again.status_code == 200
     assert again.get_json() | {"status": "received"} == first | {"duplicate": True}
-    assert len(queued_messages(redis_url)) == 1
+    assert len(enqueued(client, redis_url)) == 1
 
 
 def test_changed_content_under_the_same_id_is_a_new_version(client, redis_url):
@@ -60,7 +61,7 @@ def test_changed_content_under_the_same_id_is_a_new_version(client, redis_url):
     second = post(client, {"title": "T", "body": "B, corrected", "external_id": "x-2"})
     assert second.status_code == 202
     assert second.get_json()["id"] == first["id"] and second.get_json()["version"] == 2
-    assert queued_messages(redis_url) == [("enrich.article", [first["id"], 2]), ("enrich.article", [first["id"], 1])]
+    assert enqueued(client, redis_url) == [("enrich.article", [first["id"], 2]), ("enrich.article", [first["id"], 1])]
 
 
 def assert_problem(response, status: int, field: str | None = None):
@@ -89,7 +90,7 @@ def test_validation_errors_are_422_naming_the_field(client, redis_url):
     assert_problem(post(client, {"title": "T", "body": "B", "extra": 1}), 422, "extra")
     assert_problem(post(client, {"body": "B"}), 422, "title")
     assert_problem(post(client, ["not", "an", "object"]), 422, "_schema")
-    assert queued_messages(redis_url) == []
+    assert enqueued(client, redis_url) == []
 
 
 def test_body_over_the_limit_is_413(app_env):
@@ -132,7 +133,7 @@ def test_json_that_is_not_an_object_or_not_unicode_is_refused(client, redis_url)
     assert_problem(client.post("/v1/articles", data=b"null", headers=headers), 422)
     assert_problem(client.post("/v1/articles", data=b'{"title": "\\ud800", "body": "x"}', headers=headers), 400)
     assert_problem(client.post("/v1/articles", data=b"\xff\xfe", headers=headers), 400)
-    assert queued_messages(redis_url) == []
+    assert enqueued(client, redis_url) == []
 
 
 def batch(client, articles, headers=AUTH):
@@ -156,7 +157,7 @@ def test_batch_answers_each_item_in_order_and_one_bad_item_rejects_nothing_else(
     assert [r["status"] for r in results] == [202, 422, 200, 422, 202]
     assert "body" in results[1]["errors"] and "_schema" in results[3]["errors"]
     assert results[2]["id"] == first["id"] and results[2]["duplicate"] is True
-    queued = [args for _, args in queued_messages(redis_url)]
+    queued = [args for _, args in enqueued(client, redis_url)]
     assert sorted(queued) == sorted([[first["id"], 1], [results[0]["id"], 1], [results[4]["id"], 1]])
 
 
@@ -173,7 +174,7 @@ def test_idempotency_key_replays_the_first_response(client, redis_url):
     assert (first.status_code, again.status_code) == (202, 202)
     assert again.get_json() == first.get_json() and again.headers["Location"] == first.headers["Location"]
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert len(queued_messages(redis_url)) == 1
+    assert len(enqueued(client, redis_url)) == 1
 
 
 def test_idempotency_key_reused_with_another_body_is_422(client):
@@ -205,7 +206,7 @@ def test_a_deep_enrich_backlog_answers_503_instead_of_accepting(app_env, redis_u
     time.sleep(1.1)  # the depth is read at most once a second
     response = post(client, {"title": "T", "body": "B3"})
     assert_problem(response, 503)
-    assert response.headers["Retry-After"] and len(queued_messages(redis_url)) == 2
+    assert response.headers["Retry-After"] and len(enqueued(client, redis_url)) == 2
 
 
 def test_duplicates_and_versions_survive_a_restart(app_env):
@@ -221,3 +222,10 @@ def test_openapi_document_and_docs_page_need_no_key(client):
     assert spec["openapi"].startswith("3.") and "/v1/articles/batch" in spec["paths"]
     assert spec["components"]["schemas"]["ArticleIn"]["additionalProperties"] is False
     assert b"/v1/articles" in client.get("/docs").data
+
+
+def test_the_dispatcher_hands_the_outbox_to_the_enrich_queue_in_order(client, redis_url):
+    ids = [post(client, {"title": "T", "body": f"B{i}"}).get_json()["id"] for i in range(3)]
+    dispatcher = client.application.extensions["newsflow"].dispatcher
+    assert dispatcher.dispatch_once() == 3 and dispatcher.store.outbox_length() == 0
+    assert queued_messages(redis_url)[::-1] == [("enrich.article", [article_id, 1]) for article_id in ids]
