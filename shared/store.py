@@ -2,12 +2,16 @@
 
 Keys (all under `nf:`):
   article:<id>           hash   id, version, state, content_hash, received_at (first version),
-                                version_received_at, updated_at, error
+                                version_received_at, updated_at, error, and <state>_at: when the
+                                current version entered each later state (enriching_at, ...),
+                                published_version (the latest version published)
   article:<id>:raw       string JSON of the latest raw article (kept for re-processing)
   article:<id>:enriched  string JSON of the finished article (ninjs fields)
   deadlines              zset   id -> time by which a non-final article must move on
   feed                   zset   id -> publication time, newest last
   states                 hash   state -> how many articles are in it (kept by the scripts below)
+  outbox                 list   "<id> <version>" of every accepted version not yet handed to the
+                                enrich queue (the ingest dispatcher drains it in batches)
 
 Every state change is one Lua script, so the state, its version check and its deadline
 change together or not at all. A change for a stale version is refused, which is what
@@ -23,13 +27,15 @@ from datetime import UTC, datetime
 
 import redis
 
+from shared.logs import current_request_id
+
 RECEIVED, ENRICHING, ENRICHED, PUBLISHED, FAILED = "received", "enriching", "enriched", "published", "failed"
 MAX_ENRICH_ATTEMPTS = 5
 FINAL_STATES = frozenset({PUBLISHED, FAILED})
 
 _ACCEPT = """
-local meta, raw_key, deadlines, states = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local id, content_hash, raw, now, deadline = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local meta, raw_key, deadlines, states, outbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local id, content_hash, raw, now, deadline, request_id = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 if redis.call('HGET', meta, 'content_hash') == content_hash then
   return {0, tonumber(redis.call('HGET', meta, 'version'))}
 end
@@ -40,8 +46,10 @@ local version = redis.call('HINCRBY', meta, 'version', 1)
 redis.call('HSETNX', meta, 'received_at', now)
 redis.call('HSET', meta, 'id', id, 'content_hash', content_hash, 'state', 'received',
            'version_received_at', now, 'updated_at', now, 'error', '', 'attempts', 0)
+redis.call('HDEL', meta, 'enriching_at', 'enriched_at', 'published_at', 'failed_at')
 redis.call('SET', raw_key, raw)
 redis.call('ZADD', deadlines, deadline, id)
+redis.call('RPUSH', outbox, id .. ' ' .. version .. ' ' .. request_id)
 return {1, version}
 """
 
@@ -59,12 +67,12 @@ if attempts > max_attempts then to = 'failed' end
 redis.call('HINCRBY', states, state, -1)
 redis.call('HINCRBY', states, to, 1)
 if to == 'failed' then
-  redis.call('HSET', meta, 'state', 'failed', 'updated_at', now,
+  redis.call('HSET', meta, 'state', 'failed', 'updated_at', now, 'failed_at', now,
              'error', 'gave up after ' .. max_attempts .. ' attempts to enrich it')
   redis.call('ZREM', deadlines, id)
   return -1
 end
-redis.call('HSET', meta, 'state', 'enriching', 'updated_at', now)
+redis.call('HSET', meta, 'state', 'enriching', 'updated_at', now, 'enriching_at', now)
 redis.call('ZADD', deadlines, deadline, id)
 return attempts
 """
@@ -80,10 +88,26 @@ local state = redis.call('HGET', meta, 'state')
 if not string.find(',' .. allowed .. ',', ',' .. state .. ',', 1, true) then return 0 end
 redis.call('HINCRBY', states, state, -1)
 redis.call('HINCRBY', states, to, 1)
-redis.call('HSET', meta, 'state', to, 'updated_at', now, 'error', err)
+redis.call('HSET', meta, 'state', to, 'updated_at', now, 'error', err, to .. '_at', now)
 if deadline == '' then redis.call('ZREM', deadlines, id) else redis.call('ZADD', deadlines, deadline, id) end
 if enriched ~= '' then redis.call('SET', enriched_key, enriched) end
-if score ~= '' then redis.call('ZADD', feed, score, id) end
+if score ~= '' then
+  redis.call('ZADD', feed, score, id)
+  redis.call('HSET', meta, 'published_version', version)
+end
+return 1
+"""
+
+
+# Retention. KEYS: meta, raw, enriched, feed, states. ARGV: id. Only a published article goes: one whose
+# newer version is on its way stays, and publishing that version moves it up the feed.
+_EXPIRE = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state and state ~= 'published' then return 0 end
+redis.call('ZREM', KEYS[4], ARGV[1])
+if not state then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('HINCRBY', KEYS[5], 'published', -1)
 return 1
 """
 
@@ -113,6 +137,7 @@ class ArticleStore:
         self._accept = client.register_script(_ACCEPT)
         self._transition = client.register_script(_TRANSITION)
         self._claim = client.register_script(_CLAIM)
+        self._expire = client.register_script(_EXPIRE)
 
     def _key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
@@ -125,8 +150,10 @@ class ArticleStore:
                 self._key("article", article_id, "raw"),
                 self._key("deadlines"),
                 self._key("states"),
+                self._key("outbox"),
             ],
-            args=[article_id, content_hash, json.dumps(raw), now, now + self.stuck_after_s],
+            # the request id (of the request being served, if any) rides the outbox into the task's headers
+            args=[article_id, content_hash, json.dumps(raw), now, now + self.stuck_after_s, current_request_id() or ""],
         )
         return Accepted(version=int(version), duplicate=not created)
 
@@ -155,6 +182,19 @@ class ArticleStore:
                 ],
             )
         )
+
+    def take_outbox(self, limit: int, wait_s: float) -> list[tuple[str, int, str]]:
+        """Up to `limit` accepted (id, version, request id) entries, oldest first, waiting up to `wait_s` for the first.
+        Taking them is the hand-over: one lost after this is found by the sweeper at its deadline."""
+        first = self.redis.blpop([self._key("outbox")], timeout=wait_s)
+        if first is None:
+            return []
+        entries = [first[1], *(self.redis.lpop(self._key("outbox"), limit - 1) or [])]
+        parts = [entry.split(" ") for entry in entries]
+        return [(article_id, int(version), rest[0] if rest else "") for article_id, version, *rest in parts]
+
+    def outbox_length(self) -> int:
+        return self.redis.llen(self._key("outbox"))
 
     def start_enriching(self, article_id: str, version: int) -> bool:
         """Claim (article_id, version) for enrichment; False if stale, already past it, or out of
@@ -191,6 +231,13 @@ class ArticleStore:
             **({"error": meta["error"]} if meta.get("error") else {}),
         }
 
+    def transition_times(self, article_id: str) -> dict[str, float]:
+        """When the current version entered each state it has been in: state -> Unix time."""
+        states = (RECEIVED, ENRICHING, ENRICHED, PUBLISHED, FAILED)
+        fields = ["version_received_at", *(f"{state}_at" for state in states[1:])]
+        values = self.redis.hmget(self._key("article", article_id), fields)
+        return {state: float(value) for state, value in zip(states, values, strict=True) if value}
+
     def raw(self, article_id: str) -> dict | None:
         data = self.redis.get(self._key("article", article_id, "raw"))
         return json.loads(data) if data else None
@@ -211,8 +258,20 @@ class ArticleStore:
         oldest = since if since is not None else "-inf"
         return self.redis.zrevrangebyscore(self._key("feed"), newest, oldest, start=0, num=count, withscores=True)
 
-    def was_published(self, article_id: str) -> bool:
-        return self.redis.zscore(self._key("feed"), article_id) is not None
+    def published_earlier(self, article_id: str, version: int) -> bool:
+        """Whether a version before `version` was published (so `version` is an update). Stable while
+        `version` itself is being published, however many times that runs."""
+        published = self.redis.hget(self._key("article", article_id), "published_version")
+        return published is not None and int(published) < version
+
+    def expire_published(self, cutoff: float, limit: int = 500) -> int:
+        """Delete up to `limit` articles last published before `cutoff`; how many went."""
+        article_ids = self.redis.zrangebyscore(self._key("feed"), "-inf", f"({cutoff!r}", start=0, num=limit)
+        with self.redis.pipeline(transaction=False) as pipe:
+            for article_id in article_ids:
+                keys = [self._key("article", article_id, *suffix) for suffix in ((), ("raw",), ("enriched",))]
+                self._expire(keys=[*keys, self._key("feed"), self._key("states")], args=[article_id], client=pipe)
+            return sum(pipe.execute())
 
     def overdue(self, limit: int = 500) -> list[StuckArticle]:
         """Articles past their deadline, pushed a deadline further so one sweep takes each."""

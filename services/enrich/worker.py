@@ -4,6 +4,7 @@ from celery.signals import worker_process_init
 
 from services.enrich import gazetteer
 from services.enrich.nlp import pipeline_for
+from services.enrich.pipeline import enrich
 from shared.celery_app import make_celery
 from shared.config import Settings
 from shared.logs import configure_logging
@@ -13,9 +14,16 @@ configure_logging(settings.log_level)
 celery = make_celery("enrich", settings)
 celery.conf.imports = ("services.enrich.tasks",)
 
+# English with a person and places: one enrich() of it loads what the pipeline loads lazily.
+WARM_UP_ARTICLE = {
+    "title": "Talks in Islamabad",
+    "body": "Anthony Blinken met the prime minister of Pakistan in Islamabad on Monday to discuss trade.",
+}
+
 
 @worker_process_init.connect
 def load_model(**_) -> None:
     """Load the model when the pool process starts, not inside the first article's latency."""
     pipeline_for("en")
     gazetteer.warm_up()
+    enrich(WARM_UP_ARTICLE)  # the language identifier (about 2 s to load), YAKE and spaCy's first call

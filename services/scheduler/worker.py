@@ -41,4 +41,5 @@ def _store() -> ArticleStore:
 
 @shared_task(name="ops.sweep", acks_late=True)
 def sweep_task() -> int:
-    return sweep(_store(), lambda name, args: celery.send_task(name, args=args), settings.sweep_interval_s)
+    send = lambda name, args: celery.send_task(name, args=args)  # noqa: E731
+    return sweep(_store(), send, settings.sweep_interval_s, settings.article_retention_s)

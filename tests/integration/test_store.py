@@ -36,7 +36,15 @@ def test_enrich_rerun_after_success_is_a_no_op(store):
     assert store.start_enriching("a", 1) and store.save_enriched("a", 1, {"v": 1})
     assert not store.start_enriching("a", 1)
     assert store.mark_published("a", 1) and not store.mark_published("a", 1)
-    assert store.was_published("a")
+
+
+def test_only_a_version_after_a_published_one_is_an_update(store):
+    store.accept("a", {}, "h1")
+    assert not store.published_earlier("a", 1)
+    assert store.start_enriching("a", 1) and store.save_enriched("a", 1, {}) and store.mark_published("a", 1)
+    assert not store.published_earlier("a", 1)  # a re-run of version 1's fan-out still sends article.published
+    store.accept("a", {}, "h2")
+    assert store.published_earlier("a", 2)
 
 
 def test_failure_is_recorded_with_its_reason(store):
@@ -92,3 +100,24 @@ def test_state_counts_follow_every_transition(store):
     store.accept("a", {"title": "t2"}, "h3")  # a new version is received again
     assert store.fail("b", 1, "no text")
     assert store.state_counts() == {"received": 1, "enriching": 0, "enriched": 0, "published": 0, "failed": 1}
+
+
+def publish(store, article_id):
+    store.accept(article_id, {"title": article_id}, f"h-{article_id}")
+    assert store.start_enriching(article_id, 1) and store.save_enriched(article_id, 1, {"uri": article_id})
+    assert store.mark_published(article_id, 1)
+
+
+def test_retention_deletes_only_articles_published_before_the_cutoff(store):
+    publish(store, "old")
+    publish(store, "updating")
+    cutoff = time.time()
+    publish(store, "fresh")
+    store.accept("updating", {"title": "updating, corrected"}, "h-updating-2")  # version 2 on its way
+
+    assert store.expire_published(cutoff) == 1
+    assert store.status("old") is None and store.raw("old") is None and store.enriched("old") is None
+    assert store.status("updating")["version"] == 2 and store.enriched("updating") == {"uri": "updating"}
+    assert store.enriched("fresh") == {"uri": "fresh"}
+    assert store.state_counts() == {"received": 1, "enriching": 0, "enriched": 0, "published": 1, "failed": 0}
+    assert store.expire_published(cutoff) == 0
