@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.webhooks [--concurrency 4] [--rounds 5] [--articles 1000]
 
-Needs a Redis at NEWSFLOW_BENCH_REDIS (default redis://127.0.0.1:6379/11; claimed like a test run's db,
+Needs a Redis: NEWSFLOW_BENCH_REDIS names a db, else it claims the lowest free db of 127.0.0.1:6379 (as a test run does,
 then flushed). Starts local receivers (one asyncio process, one port per subscriber, keep-alive,
 answering 200 at once), then for each scenario:
 - the pipeline: the Procfile's publish-worker (PUBLISH_CONCURRENCY processes) and scheduler, fed
@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 
 import httpx
-import redis
 
 from services.publish import usecases
 from services.publish.bootstrap import bootstrap
@@ -36,10 +35,8 @@ from services.publish.schemas import SubscriptionIn
 from shared.celery_app import make_celery
 from shared.config import Settings
 from shared.store import iso
-from tests.helpers import Processes
+from tests.helpers import Processes, claim_redis_db, release_redis_db
 
-BENCH_REDIS = os.environ.get("NEWSFLOW_BENCH_REDIS", "redis://127.0.0.1:6379/11")
-RUN_LOCK = "newsflow:test-run"
 FANOUT_SUBSCRIBERS = 200
 
 
@@ -210,15 +207,6 @@ class Pipeline:
         return json.dumps({"type": "article.published", "timestamp": iso(time.time()), "data": article(n)})
 
 
-def claim_redis() -> redis.Redis:
-    client = redis.Redis.from_url(BENCH_REDIS)
-    if not client.set(RUN_LOCK, f"bench-{os.getpid()}", nx=True, ex=3600):
-        raise SystemExit(f"{BENCH_REDIS} is in use by a test run or another benchmark ({RUN_LOCK} is set)")
-    client.flushdb()
-    client.set(RUN_LOCK, f"bench-{os.getpid()}", ex=3600)
-    return client
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--concurrency", type=int, default=4, help="worker processes, and bare sender processes")
@@ -226,12 +214,14 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=1000, help="articles to one subscriber")
     args = parser.parse_args()
 
-    client = claim_redis()
+    redis_url = claim_redis_db(
+        f"bench-webhooks-{os.getpid()}", os.environ.get("NEWSFLOW_BENCH_REDIS"), dbs=range(1, 16)
+    )
     receivers = Receivers(FANOUT_SUBSCRIBERS + 1)
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "REDIS_URL": BENCH_REDIS,
+        "REDIS_URL": redis_url,
         "PUBLISH_API_KEY": "bench",
         "INGEST_API_KEYS": "bench:bench",
         "PUBLISH_CONCURRENCY": str(args.concurrency),
@@ -288,8 +278,7 @@ def main() -> None:
     finally:
         pipeline.processes.stop_all()
         receivers.close()
-        client.flushdb()
-        client.delete(RUN_LOCK)
+        release_redis_db(redis_url)
 
     print(f"\nwebhook deliveries/s: pipeline (publish-worker --concurrency {args.concurrency}, celery+redis, "
           f"LOG_LEVEL=WARNING) vs bare httpx ({args.concurrency} processes); {os.cpu_count()} CPUs")  # fmt: skip
