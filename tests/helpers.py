@@ -148,13 +148,24 @@ class Processes:
         for proc in self.running.values():
             _signal_group(proc, signal.SIGTERM)
         for proc in self.running.values():
-            if not _wait_group_gone(proc, 20):
-                _signal_group(proc, signal.SIGKILL)
-                _wait_group_gone(proc, 10)
+            _await_group_or_kill(proc, 20)
         self.running.clear()
 
     def logs(self) -> str:
         return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}" for p in self.log_dir.glob("*.log"))
+
+
+def stop_group(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """SIGTERM a process started with start_new_session and wait until no member of its group is left: the
+    shell that started it may be gone long before a gunicorn finishing its requests."""
+    _signal_group(proc, signal.SIGTERM)
+    _await_group_or_kill(proc, timeout)
+
+
+def _await_group_or_kill(proc: subprocess.Popen, timeout: float) -> None:
+    if not _wait_group_gone(proc, timeout):
+        _signal_group(proc, signal.SIGKILL)
+        _wait_group_gone(proc, 10)
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:
