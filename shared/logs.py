@@ -30,6 +30,17 @@ def _redact_secrets(_, __, event: dict) -> dict:
     return event
 
 
+# The scheduler's clock (a publish.poll_due every second, an ops.sweep every few) would drown everything
+# else at INFO: Celery's INFO lines about those ticks show only with LOG_LEVEL=DEBUG; warnings and errors always.
+_CLOCK_TASKS = ("publish.poll_due", "ops.sweep")
+
+
+def _not_a_clock_tick(record: logging.LogRecord) -> bool:
+    if record.levelno != logging.INFO or not record.name.startswith("celery"):
+        return True
+    return not any(task in record.getMessage() for task in _CLOCK_TASKS)
+
+
 def _add_pid(_, __, event: dict) -> dict:
     event["pid"] = os.getpid()
     return event
@@ -57,6 +68,8 @@ def configure_logging(level: str = "INFO") -> None:
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
+    if level.upper() != "DEBUG":
+        handler.addFilter(_not_a_clock_tick)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     # billiard (Celery's process pool) logs a dead pool process on a logger that does not propagate

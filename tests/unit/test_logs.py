@@ -60,3 +60,13 @@ def test_the_clients_request_id_is_kept_only_when_short_and_plain():
     for bad in (None, "", "x" * 129, 'x" level=error', "line\nbreak"):
         made = request_id_from(bad)
         assert made != bad and len(made) == 32
+
+
+def test_the_schedulers_clock_ticks_stay_out_of_info_logs_but_not_their_errors(json_lines):
+    configure_logging("INFO")
+    logging.getLogger("celery.worker.strategy").info("Task %s[1] received", "publish.poll_due")
+    logging.getLogger("celery.beat").info("Scheduler: Sending due task sweep (ops.sweep)")
+    logging.getLogger("celery.app.trace").error("Task %s[2] raised", "ops.sweep")
+    logging.getLogger("celery.worker.strategy").info("Task %s[3] received", "enrich.article")
+
+    assert [line["event"] for line in json_lines()] == ["Task ops.sweep[2] raised", "Task enrich.article[3] received"]
