@@ -85,6 +85,7 @@ def dev_keys() -> dict[str, str]:
 def main() -> int:
     venv_bin = str(Path(sys.executable).parent)  # the Procfile's gunicorn and celery
     env = {**os.environ, "WEBHOOK_ALLOW_PRIVATE": "true", "PATH": venv_bin + os.pathsep + os.environ.get("PATH", "")}
+    env.setdefault("BIND_HOST", "127.0.0.1")  # private webhook URLs are allowed: keep the APIs off the network
     for name, value in dev_keys().items():
         env.setdefault(name, value)
     url = env.setdefault("REDIS_URL", "redis://localhost:6379/0")

@@ -30,7 +30,37 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Ingest API keys, `name:key,name:key`; the name is the default `source`. Required by ingest.",
     ),
-    Setting("PUBLISH_API_KEY", None, "Bearer key for the publish API. Required by publish."),
+    Setting(
+        "PUBLISH_API_KEY",
+        None,
+        "Operator key of the publish API: the short form of one `PUBLISH_API_KEYS` entry named `operator`. "
+        "Publish requires this or `PUBLISH_API_KEYS`.",
+    ),
+    Setting(
+        "PUBLISH_API_KEYS",
+        "",
+        "Operator keys of the publish API, `name:key,name:key`; several live at once, so a key rotates without "
+        "downtime. Consumer keys are issued through the API.",
+    ),
+    Setting("PUBLISH_MAX_BYTES", "65536", "Largest accepted publish API request body (413 above it)."),
+    Setting(
+        "PUBLISH_RATE_LIMIT",
+        "20",
+        "Requests per second a consumer may make to the publish API (bucket of twice that); a consumer's "
+        "own `rate_limit` overrides it. Operators are not limited.",
+    ),
+    Setting("CONSUMER_MAX_SUBSCRIPTIONS", "20", "Most subscriptions one consumer may have."),
+    Setting("CONSUMER_REPLAY_WINDOW_S", "604800", "How far back a consumer's replay may reach, seconds."),
+    Setting(
+        "AUDIT_RETENTION_S",
+        "7776000",
+        "Audit log entries (who changed what, when) are kept this long, seconds.",
+    ),
+    Setting(
+        "BIND_HOST",
+        "0.0.0.0",
+        "Address the APIs listen on; `make run` sets `127.0.0.1` unless given (it allows private webhook URLs).",
+    ),
     Setting("INGEST_PORT", "8001", "Port the ingest API listens on."),
     Setting("PUBLISH_PORT", "8002", "Port the publish API listens on."),
     Setting("INGEST_MAX_BYTES", "1048576", "Largest accepted request body (413 above it)."),
@@ -129,15 +159,21 @@ def _fraction(env: Mapping[str, str], name: str) -> float:
     return value
 
 
-def parse_api_keys(raw: str) -> dict[str, str]:
+def parse_api_keys(raw: str, variable: str = "INGEST_API_KEYS") -> dict[str, str]:
     """`name:key,name:key` -> {key: name}."""
     keys: dict[str, str] = {}
     for item in filter(None, (part.strip() for part in raw.split(","))):
         name, sep, key = item.partition(":")
         if not sep or not name.strip() or not key.strip():
-            raise ConfigError(f"INGEST_API_KEYS entries must look like name:key, got {item!r}")
+            raise ConfigError(f"{variable} entries must look like name:key, got {item!r}")
         keys[key.strip()] = name.strip()
     return keys
+
+
+def _operator_keys(keys: str, short_form: str) -> dict[str, str]:
+    """PUBLISH_API_KEYS, plus PUBLISH_API_KEY as one key named `operator`."""
+    parsed = parse_api_keys(keys, "PUBLISH_API_KEYS")
+    return {short_form: "operator", **parsed} if short_form else parsed
 
 
 def parse_schedule(raw: str) -> tuple[float, ...]:
@@ -155,7 +191,12 @@ class Settings:
     redis_url: str
     broker_url: str
     ingest_api_keys: dict[str, str]
-    publish_api_key: str
+    publish_api_keys: dict[str, str]  # operator keys: key -> name
+    publish_max_bytes: int
+    publish_rate_limit: float
+    consumer_max_subscriptions: int
+    consumer_replay_window_s: float
+    audit_retention_s: float
     ingest_max_bytes: int
     ingest_rate_limit: float
     ingest_rate_burst: int
@@ -190,7 +231,12 @@ class Settings:
             redis_url=redis_url,
             broker_url=get("BROKER_URL") or redis_url,
             ingest_api_keys=parse_api_keys(get("INGEST_API_KEYS")),
-            publish_api_key=get("PUBLISH_API_KEY").strip(),
+            publish_api_keys=_operator_keys(get("PUBLISH_API_KEYS"), get("PUBLISH_API_KEY").strip()),
+            publish_max_bytes=_number(env, "PUBLISH_MAX_BYTES"),
+            publish_rate_limit=_number(env, "PUBLISH_RATE_LIMIT", float),
+            consumer_max_subscriptions=_number(env, "CONSUMER_MAX_SUBSCRIPTIONS"),
+            consumer_replay_window_s=_number(env, "CONSUMER_REPLAY_WINDOW_S", float),
+            audit_retention_s=_number(env, "AUDIT_RETENTION_S", float),
             ingest_max_bytes=_number(env, "INGEST_MAX_BYTES"),
             ingest_rate_limit=_number(env, "INGEST_RATE_LIMIT", float),
             ingest_rate_burst=_number(env, "INGEST_RATE_BURST"),
@@ -219,8 +265,8 @@ class Settings:
 
     def require(self, *names: str) -> Settings:
         """Fail loudly at start when a secret this process needs is unset."""
-        values = {"INGEST_API_KEYS": self.ingest_api_keys, "PUBLISH_API_KEY": self.publish_api_key}
-        missing = [name for name in names if not values[name]]
+        values = {"INGEST_API_KEYS": self.ingest_api_keys, "PUBLISH_API_KEY": self.publish_api_keys}
+        missing = [name + " (or PUBLISH_API_KEYS)" * (name == "PUBLISH_API_KEY") for name in names if not values[name]]
         if missing:
             raise ConfigError(f"missing required setting(s): {', '.join(missing)} (see README, Settings)")
         return self

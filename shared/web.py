@@ -91,11 +91,23 @@ def json_body() -> dict:
     return data
 
 
-def bearer_guard(lookup: Callable[[str], str | None]) -> Callable[[], None]:
-    """A before_request hook admitting requests whose bearer key `lookup` knows; sets g.principal."""
+# Query parameters that would carry a key in the URL, where proxies, browser history and access logs keep it.
+KEY_PARAMETERS = frozenset({"api_key", "apikey", "api-key", "key", "token", "access_token", "auth"})
+
+
+def bearer_guard(lookup: Callable[[str], object | None]) -> Callable[[], None]:
+    """A before_request hook admitting requests whose bearer key `lookup` knows; sets g.principal (what
+    `lookup` returned: ingest's key name, publish's Principal). A key in the query string is refused outright."""
 
     def guard() -> None:
-        if request.endpoint is None or request.endpoint.startswith(("health.", "openapi.", "console.")):
+        if KEY_PARAMETERS & {name.lower() for name in request.args}:
+            raise Problem(
+                401,
+                "Unauthorized",
+                "API keys are never accepted in the URL (it ends up in logs); send 'Authorization: Bearer <key>'.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if request.endpoint is None or request.endpoint.startswith(("health.", "openapi.", "console.", "portal.")):
             return
         scheme, _, key = request.headers.get("Authorization", "").partition(" ")
         principal = lookup(key.strip()) if scheme.lower() == "bearer" and key.strip() else None
@@ -148,7 +160,7 @@ def install_common(
     app: Flask,
     service: str,
     ping: Callable[[], bool],
-    lookup: Callable[[str], str | None],
+    lookup: Callable[[str], object | None],
     spec: dict | None = None,
     collector: Collector | None = None,
 ) -> None:

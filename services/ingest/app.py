@@ -12,12 +12,13 @@ from flask import Flask
 from services.ingest.api import OPERATIONS, bp
 from services.ingest.dispatcher import Dispatcher
 from services.ingest.idempotency import IdempotencyStore
-from services.ingest.limits import Backlog, RateLimiter
+from services.ingest.limits import Backlog
 from shared.celery_app import QUEUES, make_celery, queue_depth
 from shared.config import Settings
 from shared.logs import REQUEST_ID, configure_logging
 from shared.metrics import ARTICLES, QUEUE_DEPTH, PipelineCollector
 from shared.openapi import build_spec
+from shared.ratelimit import RateLimiter
 from shared.store import ArticleStore, connect
 from shared.web import install_common, key_lookup
 

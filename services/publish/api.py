@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request, url_for
 
-from services.publish import queries, subscriptions
+from services.publish import consumers, queries, subscriptions
 from services.publish import replay as replays
+from services.publish.access import principal
+from services.publish.admin_schemas import SubscriptionsQuery
 from services.publish.publisher import Conflict, NotFound, Publisher
 from services.publish.schemas import (
     Article,
@@ -28,8 +30,8 @@ from shared.web import Problem, json_body, problem_response
 
 bp = Blueprint("publish", __name__, url_prefix="/v1")
 
-_ANY = {401: None, 503: None}  # every operation: no or wrong key; Redis unreachable
-_BODY = {400: None, 415: None, 422: None}  # every operation with a JSON body
+_ANY = {401: None, 429: None, 503: None}  # every operation: no or wrong key; a consumer's rate; Redis unreachable
+_BODY = {400: None, 413: None, 415: None, 422: None}  # every operation with a JSON body
 _QUERY = {414: None, 422: None}  # every operation with query parameters; 414 (from gunicorn) past 8190 bytes
 SUB, DELIVERY = path_parameter("sub_id"), path_parameter("delivery_id")
 OPERATIONS = [
@@ -44,9 +46,12 @@ OPERATIONS = [
     ),
     Operation(
         "/v1/subscriptions", "post", "Subscribe a webhook URL; the answer holds its secret",
-        {201: SubscriptionWithSecret, **_BODY, **_ANY}, body=SubscriptionIn,
+        {201: SubscriptionWithSecret, 409: None, **_BODY, **_ANY}, body=SubscriptionIn,
     ),
-    Operation("/v1/subscriptions", "get", "Every subscription", {200: SubscriptionList, **_ANY}),
+    Operation(
+        "/v1/subscriptions", "get", "Every subscription (a consumer key: its own)",
+        {200: SubscriptionList, **_QUERY, **_ANY}, parameters=[{"in": "query", "schema": SubscriptionsQuery}],
+    ),
     Operation(
         "/v1/subscriptions/{sub_id}", "get", "A subscription and its endpoint health",
         {200: Subscription, 404: None, **_ANY}, parameters=[SUB],
@@ -90,17 +95,17 @@ def _publisher() -> Publisher:
 
 
 # Use-case errors, translated once for every view.
-@bp.errorhandler(NotFound)
+@bp.app_errorhandler(NotFound)
 def _not_found(exc: NotFound):
     return problem_response(404, "Not Found", str(exc))
 
 
-@bp.errorhandler(Conflict)
+@bp.app_errorhandler(Conflict)
 def _conflict(exc: Conflict):
     return problem_response(409, "Conflict", str(exc), headers={"Retry-After": "5"})
 
 
-@bp.errorhandler(UnsafeURL)
+@bp.app_errorhandler(UnsafeURL)
 def _unsafe(exc: UnsafeURL):
     return problem_response(422, "Unprocessable Content", "The webhook URL is not allowed.", {"url": [str(exc)]})
 
@@ -118,44 +123,54 @@ def get_article(article_id: str):
 @bp.post("/subscriptions")
 def create_subscription():
     data = SubscriptionIn().load(json_body())
-    sub = subscriptions.create_subscription(_publisher(), data)
+    consumers.check_new_subscription(_publisher(), principal())
+    owner = {} if principal().operator else {"consumer_id": principal().consumer_id}
+    sub = subscriptions.create_subscription(_publisher(), {**data, **owner})
+    warnings = subscriptions.url_warnings(_publisher(), sub["url"])
     location = url_for(".get_subscription", sub_id=sub["id"])
-    return {**subscriptions.public_view(sub), "secret": sub["secret"]}, 201, {"Location": location}
+    shown = {**subscriptions.public_view(sub), "secret": sub["secret"], **({"warnings": warnings} if warnings else {})}
+    return shown, 201, {"Location": location}
 
 
 @bp.get("/subscriptions")
 def list_subscriptions():
-    return {"items": subscriptions.subscription_views(_publisher())}
+    asked = SubscriptionsQuery().load(request.args.to_dict())["consumer"]
+    return {"items": subscriptions.subscription_views(_publisher(), consumers.visible_consumer(principal(), asked))}
 
 
 @bp.get("/subscriptions/<sub_id>")
 def get_subscription(sub_id: str):
+    consumers.owned_subscription(_publisher(), principal(), sub_id)
     return subscriptions.subscription_view(_publisher(), sub_id)
 
 
 @bp.patch("/subscriptions/<sub_id>")
 def patch_subscription(sub_id: str):
-    subscriptions.subscription(_publisher(), sub_id)  # 404 before 422
+    consumers.owned_subscription(_publisher(), principal(), sub_id)  # 404 before 422
     changes = SubscriptionPatch().load(json_body())
+    if "url" in changes:
+        subscriptions.url_warnings(_publisher(), changes["url"])
     subscriptions.update_subscription(_publisher(), sub_id, changes)
     return subscriptions.subscription_view(_publisher(), sub_id)
 
 
 @bp.delete("/subscriptions/<sub_id>")
 def delete_subscription(sub_id: str):
+    consumers.owned_subscription(_publisher(), principal(), sub_id)
     subscriptions.delete_subscription(_publisher(), sub_id)
     return "", 204
 
 
 @bp.post("/subscriptions/<sub_id>/rotate-secret")
 def rotate_secret(sub_id: str):
+    consumers.owned_subscription(_publisher(), principal(), sub_id)
     sub = subscriptions.rotate_secret(_publisher(), sub_id)
     return {**subscriptions.subscription_view(_publisher(), sub_id), "secret": sub["secret"]}
 
 
 @bp.get("/subscriptions/<sub_id>/deliveries")
 def list_deliveries(sub_id: str):
-    subscriptions.subscription(_publisher(), sub_id)
+    consumers.owned_subscription(_publisher(), principal(), sub_id)
     query = DeliveriesQuery().load(request.args.to_dict())
     try:
         return queries.deliveries_page(_publisher(), sub_id, query["status"], query["limit"], query["cursor"])
@@ -167,7 +182,9 @@ def list_deliveries(sub_id: str):
 
 @bp.post("/subscriptions/<sub_id>/replay")
 def replay(sub_id: str):
+    consumers.owned_subscription(_publisher(), principal(), sub_id)  # 404 before 422
     window = ReplayIn().load(json_body())
+    consumers.check_replay_window(_publisher(), principal(), window["since"].timestamp())
     until = window["until"].timestamp() if window["until"] else None
     result = replays.replay(_publisher(), sub_id, window["since"].timestamp(), until)
     return result, 202
@@ -175,10 +192,11 @@ def replay(sub_id: str):
 
 @bp.get("/deliveries/<delivery_id>")
 def get_delivery(delivery_id: str):
-    return queries.delivery_view(queries.delivery(_publisher(), delivery_id))
+    return queries.delivery_view(consumers.owned_delivery(_publisher(), principal(), delivery_id))
 
 
 @bp.post("/deliveries/<delivery_id>/redeliver")
 def redeliver(delivery_id: str):
+    consumers.owned_delivery(_publisher(), principal(), delivery_id)
     delivery = replays.redeliver(_publisher(), delivery_id)
     return queries.delivery_view(delivery), 202, {"Location": url_for(".get_delivery", delivery_id=delivery_id)}

@@ -7,6 +7,9 @@ from collections.abc import Mapping
 
 from flask import Flask
 
+from services.publish.access import install_access, lookup
+from services.publish.admin_api import OPERATIONS as ADMIN_OPERATIONS
+from services.publish.admin_api import bp as admin_bp
 from services.publish.api import OPERATIONS, bp
 from services.publish.bootstrap import bootstrap
 from services.publish.console import bp as console_bp
@@ -16,7 +19,7 @@ from shared.config import Settings
 from shared.logs import configure_logging
 from shared.metrics import SUBSCRIPTIONS_DISABLED, PipelineCollector
 from shared.openapi import build_spec
-from shared.web import install_common, key_lookup
+from shared.web import install_common
 
 DESCRIPTION = "Finished articles (IPTC ninjs), webhook subscriptions and their delivery log."
 
@@ -26,16 +29,17 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     configure_logging(settings.log_level)
     publisher = bootstrap(settings, make_celery("publish-api", settings))
     app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.publish_max_bytes
     app.json.sort_keys = False
     app.extensions["newsflow"] = publisher
-    spec = build_spec("Newsflow publish", DESCRIPTION, OPERATIONS)
+    spec = build_spec("Newsflow publish", DESCRIPTION, OPERATIONS + ADMIN_OPERATIONS)
 
     collector = PipelineCollector(
         publisher.store.redis, "publish", {SUBSCRIPTIONS_DISABLED: lambda: disabled_count(publisher)}
     )
-    install_common(
-        app, "publish", publisher.store.ping, key_lookup({settings.publish_api_key: "publish"}), spec, collector
-    )
+    install_common(app, "publish", publisher.store.ping, lookup(publisher), spec, collector)
+    install_access(app, publisher)
     app.register_blueprint(bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(console_bp)
     return app

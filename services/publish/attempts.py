@@ -6,6 +6,7 @@ import logging
 import random
 import time
 
+from services.publish.consumers import consumer_enabled
 from services.publish.delivery import Attempt, next_delay, post
 from services.publish.health import HALF_OPEN, OPEN, Health, after_attempt, circuit, should_disable
 from services.publish.model import FAILED, RETRYING, SUCCEEDED, Delivery
@@ -60,6 +61,10 @@ def _attempt(p: Publisher, delivery: Delivery) -> bool:
         give_back_slot()
         why = "subscription deleted" if sub is None else "subscription disabled" if not sub["enabled"] else None
         _final_without_attempt(p, delivery, why or "payload missing")
+        return False
+    if sub.get("consumer_id") and not consumer_enabled(p, sub["consumer_id"]):
+        give_back_slot()
+        _final_without_attempt(p, delivery, "consumer disabled")
         return False
     state = circuit(ctx.health, now)
     if state == OPEN:

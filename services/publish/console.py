@@ -1,6 +1,6 @@
 """The ops console: one server-rendered page at /console, for a person with a browser.
 
-It sits behind HTTP Basic auth (any user name, the publish API key as password) because a browser prompts
+It sits behind HTTP Basic auth (any user name, an operator key as password) because a browser prompts
 for that by itself; the API's bearer guard lets this blueprint through (shared/web.py). Reads go straight
 through the publish use cases, as the API's views do; the one action, redeliver, is the API's use case.
 """
@@ -104,7 +104,7 @@ def cross_site(fetch_site: str | None, origin: str | None, host: str) -> bool:
 def _basic_auth() -> None:
     auth = request.authorization
     password = auth.password if auth is not None and auth.type == "basic" else None
-    if not password or key_lookup({_publisher().settings.publish_api_key: "publish"})(password) is None:
+    if not password or key_lookup(_publisher().settings.publish_api_keys)(password) is None:
         raise Problem(
             401,
             "Unauthorized",

@@ -155,10 +155,12 @@ class Subscription(_Closed):
     updated_at = _when(required=True)
     previous_secret_expires_at = _when("Until then the previous secret signs too.", required=True, allow_none=True)
     health = fields.Nested(Health, required=True)
+    consumer_id = fields.String(metadata={"description": "The consumer it belongs to; absent: the operator's."})
 
 
 class SubscriptionWithSecret(Subscription):
     secret = fields.String(required=True, metadata={"description": "whsec_ + base64; shown only here."})
+    warnings = fields.List(fields.String(), metadata={"description": "E.g. a link-local URL allowed in dev mode."})
 
 
 class SubscriptionList(_Closed):

@@ -136,3 +136,18 @@ def check_webhook_url(url: str, allow_private: bool, resolve: Resolver = system_
         check_addresses(parsed.host, addresses)
     except UnsafeAddress as exc:
         raise UnsafeURL(f"Host {exc}.") from None
+
+
+METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata.goog", "metadata", "instance-data"})
+
+
+def dev_mode_warnings(url: str) -> list[str]:
+    """What to warn about in a URL that only WEBHOOK_ALLOW_PRIVATE=true lets through: a link-local address or a
+    cloud metadata host name, where webhooks would reach the machine's credentials service. Literal only: dev
+    mode resolves nothing when a subscription is made."""
+    host = httpx.URL(url).host.strip("[]").lower()
+    reason = blocked_reason(host)
+    if host in METADATA_HOSTS or (reason and "link-local" in reason):
+        why = "a cloud metadata host" if host in METADATA_HOSTS else f"a {reason} address"
+        return [f"{host} is {why}; accepted only because WEBHOOK_ALLOW_PRIVATE=true, refused in production."]
+    return []

@@ -9,7 +9,7 @@ import time
 from services.publish.health import Health, public_health
 from services.publish.publisher import NotFound, Publisher
 from services.publish.signing import new_secret, rotated
-from services.publish.ssrf import check_webhook_url
+from services.publish.ssrf import check_webhook_url, dev_mode_warnings
 from shared.store import iso
 
 log = logging.getLogger(__name__)
@@ -45,10 +45,19 @@ def subscription_view(p: Publisher, sub_id: str) -> dict:
     return public_view(subscription(p, sub_id), p.repo.health(sub_id))
 
 
-def subscription_views(p: Publisher) -> list[dict]:
-    subs = p.repo.subscriptions()
+def subscription_views(p: Publisher, consumer_id: str | None = None) -> list[dict]:
+    """Every subscription, or only those of one consumer."""
+    subs = [s for s in p.repo.subscriptions() if consumer_id is None or s.get("consumer_id") == consumer_id]
     healths = p.repo.healths([s["id"] for s in subs])
     return [public_view(s, healths[s["id"]]) for s in subs]
+
+
+def url_warnings(p: Publisher, url: str) -> list[str]:
+    """Warnings about a URL accepted in dev mode (WEBHOOK_ALLOW_PRIVATE=true), logged as well."""
+    warnings = dev_mode_warnings(url) if p.settings.webhook_allow_private else []
+    for warning in warnings:
+        log.warning("webhook URL %s: %s", url, warning)
+    return warnings
 
 
 def disabled_count(p: Publisher) -> int:

@@ -1,6 +1,6 @@
 """The ingest token bucket on real Redis, shared by several processes (two limiters here)."""
 
-from services.ingest.limits import RateLimiter
+from shared.ratelimit import RateLimiter
 from shared.store import connect
 
 

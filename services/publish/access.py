@@ -1,0 +1,76 @@
+"""How the publish API knows its caller: the bearer key's principal (shared/web.py's guard asks `lookup`),
+operator-only routes, the per-consumer rate limit, and the audit record of every change that succeeded."""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+
+from flask import Flask, Response, current_app, g, request
+
+from services.publish import audit, consumers
+from services.publish.auth import Principal
+from services.publish.publisher import Publisher
+from shared.ratelimit import RateLimiter
+from shared.web import Problem, key_lookup
+
+CHANGES = ("POST", "PATCH", "PUT", "DELETE")
+AUDITED_BLUEPRINTS = ("publish", "admin", "portal")
+
+
+def principal() -> Principal:
+    return g.principal
+
+
+def operator_only(view: Callable) -> Callable:
+    @functools.wraps(view)
+    def guarded(*args, **kwargs):
+        if not principal().operator:
+            raise Problem(403, "Forbidden", "This needs an operator key; consumer keys cannot use it.")
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+def lookup(p: Publisher) -> Callable[[str], Principal | None]:
+    operators = key_lookup(p.settings.publish_api_keys)
+    return lambda presented: consumers.authenticate(p, operators, presented)
+
+
+def install_access(app: Flask, p: Publisher) -> None:
+    """After the bearer guard: rate-limit consumers; after each successful change: audit it."""
+    limiters: dict[float, RateLimiter] = {}
+
+    def limiter(rate: float) -> RateLimiter:
+        if rate not in limiters:
+            limiters[rate] = RateLimiter(p.repo.redis, rate, max(1, math.ceil(2 * rate)), "nf:publish-ratelimit:")
+        return limiters[rate]
+
+    @app.before_request
+    def rate_limit() -> None:
+        who = g.get("principal")
+        if who is None or who.operator:
+            return
+        wait = limiter(who.rate_limit or p.settings.publish_rate_limit).take(who.consumer_id)
+        if wait:
+            raise Problem(
+                429, "Too Many Requests", f"This consumer's rate limit is reached; retry in {wait} s.",
+                headers={"Retry-After": str(wait)},
+            )  # fmt: skip
+
+    app.after_request(_audit)
+
+
+def _audit(response: Response) -> Response:
+    who = g.get("principal")
+    if request.method not in CHANGES or response.status_code >= 400 or who is None:
+        return response
+    if request.blueprint not in AUDITED_BLUEPRINTS:
+        return response
+    target = dict(request.view_args or {})
+    created = response.get_json(silent=True) if response.status_code == 201 else None
+    if isinstance(created, dict) and "id" in created:
+        target["id"] = created["id"]
+    audit.record(current_app.extensions["newsflow"], who, request.endpoint.split(".")[-1], target)
+    return response
