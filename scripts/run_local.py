@@ -82,12 +82,19 @@ def dev_keys() -> dict[str, str]:
     return dict(line.split("=", 1) for line in lines)
 
 
-def main() -> int:
+def local_env(base: dict[str, str], keys: dict[str, str]) -> dict[str, str]:
+    """The processes' environment: private webhook URLs allowed, so the APIs listen on 127.0.0.1 only unless
+    BIND_HOST says otherwise; the dev keys unless the caller set its own."""
     venv_bin = str(Path(sys.executable).parent)  # the Procfile's gunicorn and celery
-    env = {**os.environ, "WEBHOOK_ALLOW_PRIVATE": "true", "PATH": venv_bin + os.pathsep + os.environ.get("PATH", "")}
-    env.setdefault("BIND_HOST", "127.0.0.1")  # private webhook URLs are allowed: keep the APIs off the network
-    for name, value in dev_keys().items():
+    env = {**base, "WEBHOOK_ALLOW_PRIVATE": "true", "PATH": venv_bin + os.pathsep + base.get("PATH", "")}
+    env.setdefault("BIND_HOST", "127.0.0.1")
+    for name, value in keys.items():
         env.setdefault(name, value)
+    return env
+
+
+def main() -> int:
+    env = local_env(dict(os.environ), dev_keys())
     url = env.setdefault("REDIS_URL", "redis://localhost:6379/0")
     server = None
     if not redis_answers(url):

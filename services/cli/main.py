@@ -26,7 +26,9 @@ RECENT_DELIVERIES = 50
 @click.option("--ingest-url", envvar="INGEST_URL", show_envvar=True, default="http://localhost:8001")
 @click.option("--ingest-key", envvar="INGEST_API_KEY", show_envvar=True, help="Ingest API key.")
 @click.option("--publish-url", envvar="PUBLISH_URL", show_envvar=True, default="http://localhost:8002")
-@click.option("--publish-key", envvar="PUBLISH_API_KEY", show_envvar=True, help="Publish API key.")
+@click.option(
+    "--publish-key", envvar="PUBLISH_API_KEY", show_envvar=True, help="Publish API key: an operator or a consumer key."
+)
 @click.pass_context
 def cli(ctx: click.Context, ingest_url: str, ingest_key: str, publish_url: str, publish_key: str) -> None:
     """Drive a running Newsflow over its HTTP APIs.

@@ -4,6 +4,7 @@ import re
 
 import yaml
 
+from scripts.run_local import local_env
 from shared.config import SETTINGS, Settings
 from tests.helpers import ROOT, procfile
 
@@ -91,3 +92,11 @@ def test_containers_are_given_longer_to_stop_than_a_request_or_a_webhook_attempt
     for name in APP_SERVICES:
         grace = int(compose()["services"][name]["stop_grace_period"].removesuffix("s"))
         assert grace > max(gunicorn_grace, Settings.from_env({}).webhook_timeout_s), name
+
+
+def test_the_apis_bind_to_bind_host_and_the_local_run_keeps_them_on_loopback():
+    for name in ("ingest", "publish"):
+        assert "--bind ${BIND_HOST:-0.0.0.0}:" in procfile()[name]
+    assert local_env({}, {})["BIND_HOST"] == "127.0.0.1"
+    assert local_env({"BIND_HOST": "0.0.0.0"}, {})["BIND_HOST"] == "0.0.0.0"  # told otherwise
+    assert compose()["services"]["publish"]["environment"]["BIND_HOST"] == "0.0.0.0"  # containers
