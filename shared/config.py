@@ -56,6 +56,7 @@ SETTINGS: tuple[Setting, ...] = (
         "7776000",
         "Audit log entries (who changed what, when) are kept this long, seconds.",
     ),
+    Setting("PORTAL_SESSION_S", "900", "A consumer portal sign-in lasts this long, seconds."),
     Setting(
         "BIND_HOST",
         "0.0.0.0",
@@ -197,6 +198,7 @@ class Settings:
     consumer_max_subscriptions: int
     consumer_replay_window_s: float
     audit_retention_s: float
+    portal_session_s: float
     ingest_max_bytes: int
     ingest_rate_limit: float
     ingest_rate_burst: int
@@ -237,6 +239,7 @@ class Settings:
             consumer_max_subscriptions=_number(env, "CONSUMER_MAX_SUBSCRIPTIONS"),
             consumer_replay_window_s=_number(env, "CONSUMER_REPLAY_WINDOW_S", float),
             audit_retention_s=_number(env, "AUDIT_RETENTION_S", float),
+            portal_session_s=_number(env, "PORTAL_SESSION_S", float),
             ingest_max_bytes=_number(env, "INGEST_MAX_BYTES"),
             ingest_rate_limit=_number(env, "INGEST_RATE_LIMIT", float),
             ingest_rate_burst=_number(env, "INGEST_RATE_BURST"),

@@ -13,6 +13,7 @@ from services.publish.admin_api import bp as admin_bp
 from services.publish.api import OPERATIONS, bp
 from services.publish.bootstrap import bootstrap
 from services.publish.console import bp as console_bp
+from services.publish.portal import bp as portal_bp
 from services.publish.subscriptions import disabled_count
 from shared.celery_app import make_celery
 from shared.config import Settings
@@ -42,4 +43,5 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(console_bp)
+    app.register_blueprint(portal_bp)
     return app

@@ -41,7 +41,16 @@ def authenticate(p: Publisher, operator_lookup: Callable[[str], str | None], pre
         return Principal(OPERATOR, name) if name else None
     consumer = access(p).consumer_of_key(key_id)
     stored = next((k for k in consumer["keys"] if k["id"] == key_id), None) if consumer else None
-    if stored is None or not matches(presented, stored["digest"]) or not consumer["enabled"]:
+    if stored is None or not matches(presented, stored["digest"]):
+        return None
+    return key_principal(p, key_id)
+
+
+def key_principal(p: Publisher, key_id: str) -> Principal | None:
+    """The consumer behind a key id while the key is live and the consumer enabled (a portal session holds
+    the key id, never the key)."""
+    consumer = access(p).consumer_of_key(key_id)
+    if consumer is None or not consumer["enabled"] or all(k["id"] != key_id for k in consumer["keys"]):
         return None
     return Principal(CONSUMER, key_id, consumer["id"], consumer["rate_limit"])
 
