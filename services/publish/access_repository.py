@@ -43,24 +43,22 @@ class AccessRepository:
         return [json.loads(d) for d in docs if d]
 
     def update_consumer(self, consumer_id: str, change: Callable[[dict], dict]) -> dict | None:
-        """Read-change-write one consumer atomically; keeps the key index in step with its keys."""
+        """Read-change-write one consumer atomically (WATCH, retried on a concurrent write); keeps the key index
+        in step with its keys. None when there is no such consumer."""
         key = self._key("consumer", consumer_id)
-        with self.redis.pipeline() as pipe:
-            while True:
-                try:
-                    pipe.watch(key)
-                    data = pipe.get(key)
-                    if not data:
-                        return None
-                    old = json.loads(data)
-                    new = change(old)
-                    pipe.multi()
-                    pipe.set(key, json.dumps(new))
-                    self._index_keys(pipe, consumer_id, old["keys"], new["keys"])
-                    pipe.execute()
-                    return new
-                except redis.WatchError:
-                    continue
+
+        def write(pipe) -> dict | None:
+            data = pipe.get(key)
+            if not data:
+                return None
+            old = json.loads(data)
+            new = change(old)
+            pipe.multi()
+            pipe.set(key, json.dumps(new))
+            self._index_keys(pipe, consumer_id, old["keys"], new["keys"])
+            return new
+
+        return self.redis.transaction(write, key, value_from_callable=True)
 
     def _index_keys(self, pipe, consumer_id: str, old: list[dict], new: list[dict]) -> None:
         gone = {k["id"] for k in old} - {k["id"] for k in new}

@@ -1,4 +1,7 @@
-"""The whole Procfile as real processes on free ports, with HTTP clients for both APIs."""
+"""The whole Procfile as real processes on free ports, with HTTP clients for both APIs; Debian's Chromium for
+the server-rendered pages."""
+
+from pathlib import Path
 
 import httpx
 import pytest
@@ -27,3 +30,28 @@ def start_stack(processes):
     yield start
     for client in clients:
         client.close()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # without these Chromium reaches out to Google, which this machine's network refuses
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

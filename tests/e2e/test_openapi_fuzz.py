@@ -77,29 +77,53 @@ def api_client(port: str, key: str) -> httpx.Client:
     return httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"})
 
 
-def test_publish_api_holds_to_its_openapi_document(processes, tmp_path):
+OPERATOR_ONLY = ("/v1/consumers", "/v1/audit")
+
+
+def test_publish_api_holds_to_its_openapi_document_with_consumer_and_operator_keys(processes, tmp_path):
     ports = {"INGEST_PORT": str(free_port()), "PUBLISH_PORT": str(free_port())}
-    stack = processes(["ingest", "publish", "enrich", "publish-worker"], **ports)
+    stack = processes(["ingest", "publish", "enrich", "publish-worker"], PUBLISH_RATE_LIMIT="100000", **ports)
     with (
         api_client(ports["INGEST_PORT"], INGEST_KEY) as ingest,
         api_client(ports["PUBLISH_PORT"], PUBLISH_KEY) as publish,
     ):
         for client in (ingest, publish):
             wait_for(lambda c=client: c.get("/readyz").status_code == 200, 60, f"{client.base_url} to be ready")
-        with Receiver() as receiver:
-            # two subscriptions: the fuzzer may delete the first, the second keeps its delivery for it
+        # a consumer fuzzed with its own key, and one whose key the operator's run may revoke
+        fuzzed, target = (publish.post("/v1/consumers", json={"name": name}).json() for name in ("fuzzed", "target"))
+        consumer_key = publish.post(f"/v1/consumers/{fuzzed['id']}/keys", json={}).json()["key"]
+        target_key_id = publish.post(f"/v1/consumers/{target['id']}/keys", json={}).json()["id"]
+        with Receiver() as receiver, api_client(ports["PUBLISH_PORT"], consumer_key) as consumer:
+            # two subscriptions each: the fuzzer may delete the first, the second keeps its delivery for it
             sub_id, keeper = (publish.post("/v1/subscriptions", json={"url": receiver.url}).json()["id"] for _ in "ab")
+            own_sub, own_keeper = (
+                consumer.post("/v1/subscriptions", json={"url": receiver.url}).json()["id"] for _ in "ab"
+            )
             article_id = ingest.post("/v1/articles", json=seed_article()).json()["id"]
-            wait_for(lambda: len(receiver.received) == 2, 180, "the seed article's webhooks")
+            wait_for(lambda: len(receiver.received) == 4, 180, "the seed article's webhooks")
+            own_delivery = consumer.get(f"/v1/subscriptions/{own_keeper}/deliveries").json()["items"][0]["id"]
         for name in ("publish-worker", "enrich", "ingest"):
             # Only the API runs while fuzzing: nothing sends webhooks to the URLs the fuzzer subscribes.
             stack.kill(name, signal.SIGTERM)
-        delivery_id = publish.get(f"/v1/subscriptions/{keeper}/deliveries").json()["items"][0]["id"]
-        known = {"article_id": article_id, "sub_id": sub_id, "delivery_id": delivery_id}
-        har = tmp_path / "exchanges.har"
+        spec = publish.get("/openapi.json").json()
+
+        known = {"article_id": article_id, "sub_id": own_sub, "delivery_id": own_delivery}
+        har = tmp_path / "consumer.har"
         result = fuzz(
-            f"{publish.base_url}/openapi.json", PUBLISH_KEY, known_ids_config(tmp_path / "st.toml", known), har
+            f"{publish.base_url}/openapi.json", consumer_key, known_ids_config(tmp_path / "c.toml", known), har
+        )
+        assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+        # a consumer key reaches every operation but the operator's (those answer 403)
+        missed = operations_never_successful(spec, har)
+        assert [op for op in missed if not op.split(" ")[1].startswith(OPERATOR_ONLY)] == []
+
+        delivery_id = publish.get(f"/v1/subscriptions/{keeper}/deliveries").json()["items"][0]["id"]
+        known = {"article_id": article_id, "sub_id": sub_id, "delivery_id": delivery_id,
+                 "consumer_id": target["id"], "key_id": target_key_id}  # fmt: skip
+        har = tmp_path / "operator.har"
+        result = fuzz(
+            f"{publish.base_url}/openapi.json", PUBLISH_KEY, known_ids_config(tmp_path / "o.toml", known), har
         )
         assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
         # the run got past the 404s and 422s into every operation's real work
-        assert operations_never_successful(publish.get("/openapi.json").json(), har) == []
+        assert operations_never_successful(spec, har) == []

@@ -26,11 +26,6 @@ def app(app_env):
     return create_app({**app_env, "PUBLISH_API_KEYS": "ops-2026:second-operator-key"})
 
 
-@pytest.fixture
-def api(app):
-    return app.test_client()
-
-
 def new_consumer(api, name: str, **fields) -> tuple[dict, dict]:
     """(the consumer, headers with a fresh key of it)."""
     consumer = api.post("/v1/consumers", json={"name": name, **fields}, headers=OPERATOR).get_json()

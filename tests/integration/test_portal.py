@@ -1,25 +1,13 @@
 """The consumer portal over the real Flask app and Redis: sign-in, the session cookie, what a consumer sees and
 may do, and what it may not (another consumer's resources, cross-site posts, a revoked key)."""
 
-import pytest
 from standardwebhooks import Webhook
 
-from services.publish.app import create_app
 from tests.helpers import Receiver
 from tests.integration.test_consumers import OPERATOR, new_consumer, subscribe
 from tests.integration.test_publish_api import publish
 
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
-
-
-@pytest.fixture
-def app(app_env):
-    return create_app(app_env)
-
-
-@pytest.fixture
-def api(app):
-    return app.test_client()
 
 
 def signed_in(app, headers) -> object:

@@ -131,16 +131,6 @@ def later_than_the_last_publication() -> float:
     return now
 
 
-@pytest.fixture
-def app(app_env):
-    return create_app(app_env)
-
-
-@pytest.fixture
-def api(app):
-    return app.test_client()
-
-
 def test_get_shows_health_and_rotation_state_never_a_secret(api):
     sub = create(api).get_json()
     shown = api.get(f"/v1/subscriptions/{sub['id']}", headers=AUTH).get_json()
