@@ -198,23 +198,33 @@ def test_a_key_in_the_query_string_is_refused_even_beside_a_good_header(api, par
     assert "never accepted in the URL" in response.json["detail"]
 
 
-def body_routes(api) -> list[tuple[str, str]]:
+def spec_routes(api, with_body: bool = False) -> list[tuple[str, str]]:
     spec = api.get("/openapi.json").get_json()
-    return [(m, path) for path, ops in spec["paths"].items() for m, op in ops.items() if "requestBody" in op]
+    return [
+        (method, path)
+        for path, ops in spec["paths"].items()
+        if path.startswith("/v1/")
+        for method, op in ops.items()
+        if "requestBody" in op or not with_body
+    ]
 
 
-def test_every_route_with_a_body_refuses_oversized_and_malformed_json(app_env, two_consumers):
+def test_every_route_refuses_an_oversized_body_and_every_route_with_one_malformed_json(app_env, two_consumers):
     api = create_app({**app_env, "PUBLISH_MAX_BYTES": "2048"}).test_client()
-    ids, key_a, _ = two_consumers
-    routes = body_routes(api)
-    assert len(routes) == 6
+    ids, _, _ = two_consumers
+    headers = {**OPERATOR, "Content-Type": "application/json"}
+    routes = spec_routes(api)
+    assert len(routes) == 20
     for method, template in routes:
-        path = template.format(**ids)
-        headers = {**OPERATOR, "Content-Type": "application/json"}
-        big = getattr(api, method)(path, data=json.dumps({"description": "x" * 4000}), headers=headers)
-        assert big.status_code == 413 and big.mimetype == "application/problem+json", path
-        broken = getattr(api, method)(path, data='{"url": "http://x', headers=headers)
-        assert broken.status_code == 400 and broken.mimetype == "application/problem+json", path
+        big = getattr(api, method)(
+            template.format(article_id="art-bola", **ids), data=json.dumps({"description": "x" * 4000}), headers=headers
+        )
+        assert big.status_code == 413 and big.mimetype == "application/problem+json", (method, template)
+    body_routes = spec_routes(api, with_body=True)
+    assert len(body_routes) == 6
+    for method, template in body_routes:
+        broken = getattr(api, method)(template.format(**ids), data='{"url": "http://x', headers=headers)
+        assert broken.status_code == 400 and broken.mimetype == "application/problem+json", template
 
 
 # --- abuse limits ----------------------------------------------------------------------------------------------
