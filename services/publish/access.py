@@ -72,5 +72,13 @@ def _audit(response: Response) -> Response:
     created = response.get_json(silent=True) if response.status_code == 201 else None
     if isinstance(created, dict) and "id" in created:
         target["id"] = created["id"]
-    audit.record(current_app.extensions["newsflow"], who, request.endpoint.split(".")[-1], target)
+    action = request.endpoint.split(".")[-1]
+    audit.record(current_app.extensions["newsflow"], who, action, target, _changes())
     return response
+
+
+def _changes() -> dict:
+    """What the request asked for: its JSON body or form fields (neither carries a key or secret; the portal's
+    sign-in form does, and is never audited, but `key` is dropped here all the same)."""
+    body = request.get_json(silent=True) if request.is_json else request.form.to_dict()
+    return {name: value for name, value in body.items() if name != "key"} if isinstance(body, dict) else {}

@@ -89,6 +89,7 @@ class AuditEntry(_Closed):
     actor = fields.Nested(Actor, required=True)
     action = fields.String(required=True)
     target = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    changes = fields.Dict(required=True, metadata={"description": "The request's fields, e.g. {enabled: false}."})
 
 
 class AuditPage(_Closed):

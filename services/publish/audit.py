@@ -13,9 +13,10 @@ from shared.store import iso
 log = logging.getLogger(__name__)
 
 
-def record(p: Publisher, who: Principal, action: str, target: dict) -> None:
-    """`action`: what was done (e.g. `create_subscription`); `target`: the ids it was done to."""
-    entry = {"at": iso(time.time()), "actor": who.actor(), "action": action, "target": target}
+def record(p: Publisher, who: Principal, action: str, target: dict, changes: dict) -> None:
+    """`action`: what was done (e.g. `create_subscription`); `target`: the ids it was done to; `changes`: the
+    fields the request gave (e.g. `{"enabled": false}`)."""
+    entry = {"at": iso(time.time()), "actor": who.actor(), "action": action, "target": target, "changes": changes}
     access(p).append_audit(entry, p.settings.audit_retention_s)
     log.info("audit: %s %s by %s %s", action, target, who.kind, who.name)
 

@@ -275,6 +275,7 @@ def test_every_change_is_audited_with_who_never_the_key(api):
         "patch_consumer", "rotate_secret", "create_subscription", "issue_key", "create_consumer",
     ]  # fmt: skip
     assert entries[0]["actor"] == {"kind": "operator", "name": "ops-2026", "consumer_id": None}
+    assert entries[0]["changes"] == {"enabled": False} and entries[2]["changes"]["url"] == HOOK
     assert entries[1]["actor"]["kind"] == "consumer" and entries[1]["actor"]["consumer_id"] == consumer["id"]
     assert entries[1]["target"] == {"sub_id": sub["id"]} and entries[2]["target"] == {"id": sub["id"]}
     assert rest["next_cursor"] is None
