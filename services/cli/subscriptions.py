@@ -62,6 +62,8 @@ def create(apis: Apis, url: str, event_types: tuple[str, ...], description: str 
     sub = apis.publish().call("POST", "/v1/subscriptions", json=body).json()
     click.echo(fmt.subscription(sub))
     click.echo("The secret is shown only now (and on rotate-secret): keep it to verify signatures.", err=True)
+    for warning in sub.get("warnings", []):
+        click.echo(f"warning: {warning}", err=True)
 
 
 @subscriptions.command()

@@ -195,3 +195,32 @@ def test_cli_submits_files_and_a_listener_sees_them_then_inspects_redelivers_rep
     assert newsflow("subscriptions", "delete", sub_id, env=env).returncode == 0
     gone = newsflow("subscriptions", "show", sub_id, env=env)
     assert gone.returncode == 1 and f"No subscription with id '{sub_id}'" in gone.stderr
+
+
+@pytest.mark.broker("redis")
+def test_cli_with_a_consumer_key_manages_that_consumers_subscriptions_only(processes):
+    port = free_port()
+    processes(["publish"], PUBLISH_PORT=str(port))
+    base = f"http://127.0.0.1:{port}"
+    operator = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {PUBLISH_KEY}"})
+    wait_for(lambda: operator.get("/readyz").status_code == 200, 60, "publish to be ready")
+    keys = []
+    for name in ("a", "b"):
+        consumer = operator.post("/v1/consumers", json={"name": name}).json()
+        keys.append(operator.post(f"/v1/consumers/{consumer['id']}/keys", json={}).json()["key"])
+    as_a, as_b = (cli_env(PUBLISH_URL=base, PUBLISH_API_KEY=key) for key in keys)
+    theirs = newsflow("subscriptions", "create", "http://127.0.0.1:9/b", env=as_b)
+    theirs_id = re.search(r"^id\s+(sub_\w+)$", theirs.stdout, re.M).group(1)
+
+    created = newsflow("subscriptions", "create", "http://127.0.0.1:9/a", "--description", "mine", env=as_a)
+    assert created.returncode == 0, created.stderr
+    mine = re.search(r"^id\s+(sub_\w+)$", created.stdout, re.M).group(1)
+    listed = newsflow("subscriptions", "list", env=as_a)
+    assert mine in listed.stdout and theirs_id not in listed.stdout
+    for command in (["show", theirs_id], ["rotate-secret", theirs_id], ["delete", theirs_id]):
+        refused = newsflow("subscriptions", *command, env=as_a)
+        assert refused.returncode == 1 and "No subscription with id" in refused.stderr, command
+    assert theirs_id in newsflow("subscriptions", "list", env=as_b).stdout
+    metadata = newsflow("subscriptions", "create", "http://169.254.169.254/latest/", env=as_a)
+    assert metadata.returncode == 0 and "warning: 169.254.169.254 is a link-local" in metadata.stderr
+    operator.close()
