@@ -21,9 +21,9 @@ from services.publish.console import PAGE_HEADERS, cross_site, delivery_row
 from services.publish.consumers import QuotaExceeded
 from services.publish.publisher import Conflict, NotFound, Publisher
 from services.publish.replay import redeliver as redeliver_now
+from services.publish.sample_event import send_test_event
 from services.publish.schemas import EVENT_TYPES, SubscriptionIn
 from services.publish.ssrf import UnsafeURL
-from services.publish.test_event import send_test_event
 from shared.web import Problem
 
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templates")
