@@ -9,6 +9,7 @@ import time
 import pytest
 
 from services.publish import attempts
+from services.publish.access_repository import AccessRepository
 from services.publish.app import create_app
 from tests.conftest import PUBLISH_KEY
 from tests.integration.test_publish_api import publish, publisher_of
@@ -304,3 +305,11 @@ def test_a_metadata_address_allowed_in_dev_mode_is_accepted_with_a_warning(api, 
     assert "link-local" in sub["warnings"][0] and "WEBHOOK_ALLOW_PRIVATE" in sub["warnings"][0]
     assert "169.254.169.254" in caplog.text
     assert "warnings" not in subscribe(api, OPERATOR)
+
+
+def test_audit_entries_older_than_the_retention_period_are_trimmed(app):
+    repo = AccessRepository(publisher_of(app).repo.redis)
+    repo.append_audit({"action": "old"}, retention_s=3600)
+    time.sleep(0.05)
+    repo.append_audit({"action": "new"}, retention_s=0.02)
+    assert [e["action"] for e in repo.audit_page(10, None)[0]] == ["new"]
