@@ -38,28 +38,30 @@ def lookup(p: Publisher) -> Callable[[str], Principal | None]:
     return lambda presented: consumers.authenticate(p, operators, presented)
 
 
-def install_access(app: Flask, p: Publisher) -> None:
-    """After the bearer guard: rate-limit consumers; after each successful change: audit it."""
-    limiters: dict[float, RateLimiter] = {}
-
-    def limiter(rate: float) -> RateLimiter:
-        if rate not in limiters:
-            limiters[rate] = RateLimiter(p.repo.redis, rate, max(1, math.ceil(2 * rate)), "nf:publish-ratelimit:")
-        return limiters[rate]
-
-    @app.before_request
-    def rate_limit() -> None:
-        who = g.get("principal")
-        if who is None or who.operator:
-            return
-        wait = limiter(who.rate_limit or p.settings.publish_rate_limit).take(who.consumer_id)
-        if wait:
-            raise Problem(
-                429, "Too Many Requests", f"This consumer's rate limit is reached; retry in {wait} s.",
-                headers={"Retry-After": str(wait)},
-            )  # fmt: skip
-
+def install_access(app: Flask) -> None:
+    """After the bearer guard: rate-limit consumers; after each successful change: audit it. (The portal, whose
+    sessions the bearer guard does not see, calls `rate_limit` itself once it knows the consumer.)"""
+    app.extensions["rate_limiters"] = {}
+    app.before_request(rate_limit)
     app.after_request(_audit)
+
+
+def rate_limit() -> None:
+    """429 for a consumer over its rate (its own `rate_limit`, else PUBLISH_RATE_LIMIT); operators pass."""
+    who = g.get("principal")
+    if who is None or who.operator:
+        return
+    p: Publisher = current_app.extensions["newsflow"]
+    rate = who.rate_limit or p.settings.publish_rate_limit
+    limiters: dict[float, RateLimiter] = current_app.extensions["rate_limiters"]
+    if rate not in limiters:
+        limiters[rate] = RateLimiter(p.repo.redis, rate, max(1, math.ceil(2 * rate)), "nf:publish-ratelimit:")
+    wait = limiters[rate].take(who.consumer_id)
+    if wait:
+        raise Problem(
+            429, "Too Many Requests", f"This consumer's rate limit is reached; retry in {wait} s.",
+            headers={"Retry-After": str(wait)},
+        )  # fmt: skip
 
 
 def _audit(response: Response) -> Response:

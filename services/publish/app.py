@@ -39,7 +39,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
         publisher.store.redis, "publish", {SUBSCRIPTIONS_DISABLED: lambda: disabled_count(publisher)}
     )
     install_common(app, "publish", publisher.store.ping, lookup(publisher), spec, collector)
-    install_access(app, publisher)
+    install_access(app)
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(console_bp)

@@ -16,6 +16,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from marshmallow import ValidationError
 
 from services.publish import consumers, queries, subscriptions
+from services.publish.access import rate_limit
 from services.publish.auth import Principal
 from services.publish.console import PAGE_HEADERS, cross_site, delivery_row
 from services.publish.consumers import QuotaExceeded
@@ -64,6 +65,7 @@ def _guard():
     who = _session()
     if who is not None:
         g.principal = who  # the audit log names the key id
+        rate_limit()
     elif request.endpoint not in ("portal.page", "portal.login"):
         return redirect(url_for(".page"), 303)
     return None

@@ -117,3 +117,11 @@ def test_portal_changes_are_audited_under_the_key_id(app, api):
     signed_in(app, headers).post(f"/portal/subscriptions/{sub['id']}/rotate-secret", headers=SAME_ORIGIN)
     [entry] = api.get("/v1/audit", query_string={"limit": 1}, headers=OPERATOR).json["items"]
     assert entry["action"] == "rotate_secret" and entry["actor"]["consumer_id"] == consumer["id"]
+
+
+def test_the_portal_counts_against_the_consumers_rate_limit(app, api):
+    _, headers = new_consumer(api, "busy", rate_limit=0.5)  # a bucket of 1
+    browser = signed_in(app, headers)
+    assert browser.get("/portal").status_code == 200
+    limited = browser.get("/portal")
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
