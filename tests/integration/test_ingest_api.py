@@ -247,3 +247,10 @@ def test_a_body_sent_as_html_is_accepted_and_read_as_html_single_or_batched(clie
             "Floods closed the Portville bridge on Monday.",
             "Mayor Alice Brown asked drivers to stay home.",
         ]
+
+
+def test_the_language_a_request_gives_is_stored_for_enrich_to_use(client, app_env):
+    from shared.store import ArticleStore, connect
+
+    body = post(client, {"title": "Habari", "body": "Habari za leo.", "language": "sw"}).get_json()
+    assert ArticleStore(connect(app_env["REDIS_URL"])).raw(body["id"])["language"] == "sw"
