@@ -7,9 +7,9 @@ Run from the repo root:
 A short item is what a wire sends as a brief: the article's first 20, 30 and 40 words after the boilerplate remover
 (the headline, then the lede), so three items an article. Newsflow is `detect_language`; py3langid is its module-level
 `classify` (every language it knows, no calibration). Nothing in `detect_language` is fitted to the corpus: its
-candidate set and minimum confidence are fixed a priori, and its name rule was designed while reading train.jsonl
-only, so dev.jsonl is the held-out figure. Speed is the ratio of the two on the same items, alternating the two in
-rounds (median).
+candidate set and minimum confidence are fixed a priori, and its name weighting was designed on train.jsonl's errors
+and on items written for the unit tests, so dev.jsonl is the held-out figure. Speed is the ratio of the two on the
+same items, alternating the two in rounds (median).
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ Tanzania's president comes out Swahili, others Nigerian Pidgin. So:
 - the candidates are the languages an article's `language` can name (ISO 639-1) and someone writes news in: not
   py3langid's codes outside ISO 639-1 (Pidgin `pcm`, `zxx` "no language", Arabic dialects...), not Latin, Esperanto,
   Volapük or Sanskrit;
-- capitalised words are left out when any other word remains: they are mostly names, which are spelt the same in
-  every language and tell the model about the people's origin, not the text's language;
+- capitalised words weigh half as much as the others (the others are read twice): they are mostly names, which are
+  spelt the same in every language and tell the model where the story happens, not which language tells it;
 - the answer is py3langid's normalised probability; below `MIN_CONFIDENCE` (more likely wrong than right) the text is
   too short or mixed to tell, and the deployment's usual language, `ENRICH_DEFAULT_LANGUAGE`, is the better guess.
 """
@@ -45,13 +45,13 @@ def default_language() -> str:
     return code
 
 
-def without_names(text: str) -> str:
-    """The words of `text` that do not start with a capital letter, or the whole text when every word does."""
+def names_weigh_half(text: str) -> str:
+    """`text` after its words that do not start with a capital letter: the capitalised ones (names) count once."""
     words = [word for word in text.split() if not word[:1].isupper()]
-    return " ".join(words) if words else text
+    return f"{' '.join(words)}\n{text}" if words else text
 
 
 def detect_language(text: str) -> str:
     """The ISO 639-1 code of `text`'s language; `ENRICH_DEFAULT_LANGUAGE` when the text is too short to tell."""
-    code, probability = identifier().classify(without_names(text[:MAX_CHARS]))
+    code, probability = identifier().classify(names_weigh_half(text[:MAX_CHARS]))
     return code if probability >= MIN_CONFIDENCE else default_language()

@@ -1,6 +1,6 @@
 import pytest
 
-from services.enrich.language import candidates, default_language, detect_language, identifier, without_names
+from services.enrich.language import candidates, default_language, detect_language, identifier, names_weigh_half
 from services.enrich.pipeline import enrich
 from shared.config import ConfigError
 
@@ -63,9 +63,11 @@ def test_answers_are_iso_639_1_news_languages_only():
     assert not {"pcm", "zxx", "la", "eo"} & candidates()
 
 
-def test_names_are_left_out_when_other_words_remain():
-    assert without_names("Yoweri Museveni met William Ruto in Kampala") == "met in"
-    assert without_names("Talks In Kampala") == "Talks In Kampala"
+def test_names_weigh_half_as_much_as_the_other_words():
+    assert names_weigh_half("Yoweri Museveni met William Ruto in Kampala") == (
+        "met in\nYoweri Museveni met William Ruto in Kampala"
+    )
+    assert names_weigh_half("Talks In Kampala") == "Talks In Kampala"
 
 
 def test_one_classifier_per_process():
