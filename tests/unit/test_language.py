@@ -17,6 +17,16 @@ SHORT_ENGLISH = [
 ]
 SHORT_OTHERS = [
     (
+        "id",  # left out, rather than weighed half, the names would make this Malay
+        "Pemerintah umumkan kebijakan baru\nPemerintah Indonesia mengumumkan kebijakan baru di Jakarta pada hari "
+        "Selasa untuk menurunkan harga beras, kata menteri.",
+    ),
+    (
+        "sw",
+        "Serikali yatangaza bajeti mpya\nSerikali ya Kenya imetangaza bajeti mpya leo jijini Nairobi, na waziri wa "
+        "fedha amesema kodi zitapunguzwa mwaka huu.",
+    ),
+    (
         "fr",
         "Le gouvernement annonce une réforme\nLe Premier ministre a présenté mardi à Paris une réforme des retraites "
         "contestée par les syndicats.",
