@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from functools import cache
 
 import yake
@@ -86,11 +86,12 @@ def _occurrences(phrase: str, text: str) -> list[Span]:
     return [m.span() for m in re.finditer(pattern, text, re.IGNORECASE)]
 
 
-def capitalised_runs(text: str) -> list[Span]:
-    """The runs of capitalised words on one line ("State Anthony Blinken"): the names, when no model finds them."""
+def capitalised_runs(text: str, stop_words: Set[str] = frozenset()) -> list[Span]:
+    """The runs of capitalised words on one line ("State Anthony Blinken"): the names, when no model finds them.
+    A stop word is in none ("The" opening a sentence)."""
     runs: list[Span] = []
     for word in _WORD.finditer(text):
-        if not word.group()[0].isupper():
+        if not word.group()[0].isupper() or word.group().lower() in stop_words:
             continue
         if runs and _SPACES.fullmatch(text[runs[-1][1] : word.start()]):
             runs[-1] = (runs[-1][0], word.end())
@@ -131,8 +132,8 @@ def keywords(text: str, language: str, limit: int = 10, names: Sequence[Span] | 
     if limit <= 0 or not text.strip() or language.lower() in UNSPACED_LANGUAGES:
         return []
     text = text[:MAX_CHARS]
-    names = capitalised_runs(text) if names is None else names
     kw = extractor(yake_language(language))
+    names = capitalised_runs(text, kw.stopword_set) if names is None else names
     picked: list[str] = []
     taken: set[str] = set()
     for candidate, _score in kw.extract_keywords(close_lines(text))[: limit * CANDIDATES_PER_KEYWORD]:

@@ -158,6 +158,11 @@ def test_capitalised_runs_stop_at_lowercase_words_punctuation_and_line_ends():
     ]
 
 
+def test_a_capitalised_stop_word_starts_no_name():
+    text = "The Zorbian ministry said. Die Feuerwehr kam."
+    assert [text[a:b] for a, b in capitalised_runs(text, frozenset({"the", "die"}))] == ["Zorbian", "Feuerwehr"]
+
+
 def test_a_phrase_must_be_a_whole_name_or_keep_apart_from_names():
     text = "Secretary of State Anton Varga met Otto Brand. Anton Varga left."
     names = spans_of(["Anton Varga", "Otto Brand"], text)
