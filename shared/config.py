@@ -37,6 +37,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INGEST_RATE_LIMIT", "100", "Articles per second each ingest API key may send (token bucket)."),
     Setting("INGEST_RATE_BURST", "200", "Articles an ingest key may send at once above the rate (bucket size)."),
     Setting("INGEST_MAX_BACKLOG", "10000", "Enrich queue depth above which ingest answers 503 with Retry-After."),
+    Setting(
+        "INGEST_MAX_REDIS_MEMORY_FRACTION",
+        "0.9",
+        "Share of Redis `maxmemory` in use above which ingest answers 503 with Retry-After, before Redis "
+        "refuses writes (0-1].",
+    ),
     Setting("WEB_CONCURRENCY", "2", "gunicorn worker processes per API."),
     Setting("WEB_THREADS", "4", "Threads per gunicorn worker."),
     Setting("WEB_TIMEOUT_S", "30", "gunicorn kills a request that runs longer than this, seconds."),
@@ -160,6 +166,7 @@ class Settings:
     ingest_rate_limit: float
     ingest_rate_burst: int
     ingest_max_backlog: int
+    ingest_max_redis_memory_fraction: float
     webhook_allow_private: bool
     webhook_retry_schedule: tuple[float, ...]
     webhook_timeout_s: float
@@ -195,6 +202,7 @@ class Settings:
             ingest_rate_limit=_number(env, "INGEST_RATE_LIMIT", float),
             ingest_rate_burst=_number(env, "INGEST_RATE_BURST"),
             ingest_max_backlog=_number(env, "INGEST_MAX_BACKLOG"),
+            ingest_max_redis_memory_fraction=_fraction(env, "INGEST_MAX_REDIS_MEMORY_FRACTION"),
             webhook_allow_private=_truthy(get("WEBHOOK_ALLOW_PRIVATE")),
             webhook_retry_schedule=parse_schedule(get("WEBHOOK_RETRY_SCHEDULE")),
             webhook_timeout_s=_number(env, "WEBHOOK_TIMEOUT_S", float),
