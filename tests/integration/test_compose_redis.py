@@ -53,6 +53,9 @@ def test_redis_runs_with_its_secret_password_and_maxmemory_and_the_healthcheck_a
     finally:
         server.terminate()
         server.wait(10)
+    (secrets / "redis_password").write_text("\n")  # an empty password would mean no password at all
+    refused = subprocess.run(["sh", "-c", command], env=env, capture_output=True, text=True, timeout=10)
+    assert refused.returncode == 1 and "redis_password secret is missing or empty" in refused.stderr
 
 
 def test_the_backup_profile_backs_up_on_its_interval_and_stops_at_once_on_sigterm(tmp_path):
