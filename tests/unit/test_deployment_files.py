@@ -97,7 +97,7 @@ def test_redis_is_durable_bounded_password_protected_and_apps_wait_for_it():
     for flag in ("--appendonly yes", "--appendfsync everysec", "--maxmemory-policy noeviction"):
         assert flag in command
     maxmemory = re.search(r"--maxmemory \$\{REDIS_MAXMEMORY:-(\w+)\}", command)[1]
-    limit = re.fullmatch(r"\$\{REDIS_MEM_LIMIT:-(\w+)\}", redis["mem_limit"])[1]
+    limit = re.fullmatch(r"\$\{REDIS_MEM_LIMIT:-(\w+)\}", redis["deploy"]["resources"]["limits"]["memory"])[1]
     assert megabytes(limit) >= 1.5 * megabytes(maxmemory)  # room for the fork of a snapshot or AOF rewrite
     assert "; exec docker-entrypoint.sh redis-server --requirepass" in command  # the entrypoint drops root
     assert "cat /run/secrets/redis_password" in command and redis["secrets"] == ["redis_password"]
@@ -109,7 +109,7 @@ def test_redis_is_durable_bounded_password_protected_and_apps_wait_for_it():
 def test_apis_publish_their_ports_on_loopback_by_default_and_check_healthz():
     services = compose()["services"]
     for name, port in (("ingest", 8001), ("publish", 8002)):
-        assert services[name]["ports"] == [f"${{API_BIND:-127.0.0.1}}:{port}:{port}"]
+        assert services[name]["ports"] == [f"${{API_BIND:-127.0.0.1}}:${{{name.upper()}_PORTS:-{port}}}:{port}"]
         assert f"localhost:{port}/healthz" in " ".join(services[name]["healthcheck"]["test"])
     published = {name: service["ports"] for name, service in services.items() if "ports" in service}
     assert set(published) == {"ingest", "publish", "proxy", "prometheus"}
