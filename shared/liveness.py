@@ -1,6 +1,6 @@
 """Is a Celery worker (or the scheduler's beat) still working? The healthcheck compose runs.
 
-`python -m shared.liveness enrich|publish|scheduler` exits 0 when the worker of this host (Celery node
+`python -m shared.liveness <name>` (enrich, publish, scheduler) exits 0 when the worker of this host (Celery node
 `<name>@<hostname>`, as the Procfile names it) refreshed its heartbeat within MAX_AGE_S and, for the scheduler,
 beat ticked within MAX_AGE_S too; else it prints why and exits 1.
 
@@ -24,7 +24,6 @@ from shared.config import Settings
 HEARTBEAT_S = 5  # how often a worker refreshes its heartbeat
 MAX_AGE_S = 30  # older than this, the worker (or beat) counts as hung
 BEAT_TICK_KEY = "nf:beat:last_tick"
-ROLES = ("enrich", "publish", "scheduler")  # the node name prefixes of the Procfile's workers
 
 
 def heartbeat_key(node: str) -> str:
@@ -45,12 +44,12 @@ def last_beat_tick(client: redis.Redis) -> float:
     return float(client.get(BEAT_TICK_KEY) or 0)
 
 
-def problems(client: redis.Redis, role: str, host: str, now: float | None = None) -> list[str]:
-    """Why the `role` worker on `host` is not healthy; empty when it is."""
+def problems(client: redis.Redis, name: str, host: str, now: float | None = None) -> list[str]:
+    """Why the worker `name@host` (and for the scheduler, beat) is not healthy; empty when it is."""
     now = now or time.time()
-    node = f"{role}@{host}"
+    node = f"{name}@{host}"
     beats = {f"worker {node}": client.get(heartbeat_key(node))}
-    if role == "scheduler":
+    if name == "scheduler":
         beats["beat"] = client.get(BEAT_TICK_KEY)
     found = []
     for what, at in beats.items():
@@ -62,8 +61,11 @@ def problems(client: redis.Redis, role: str, host: str, now: float | None = None
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1 or argv[0] not in ROLES:
-        print(f"usage: python -m shared.liveness {{{'|'.join(ROLES)}}}", file=sys.stderr)
+    if len(argv) != 1:
+        print(
+            "usage: python -m shared.liveness <Celery node name before the @: enrich, publish, scheduler>",
+            file=sys.stderr,
+        )
         return 2
     client = redis.Redis.from_url(Settings.from_env().redis_url, socket_timeout=3, socket_connect_timeout=3)
     try:
