@@ -11,19 +11,19 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from shared.celery_app import make_celery
+from services.publish.app import create_app as create_publish
+from shared.celery_app import SOFT_SHUTDOWN_S, WARM_SHUTDOWN_S, make_celery
 from shared.config import Settings
 from shared.store import ArticleStore, connect
 from tests.conftest import INGEST_KEY, PUBLISH_KEY
 from tests.faults import corpus_articles
-from tests.helpers import ROOT, free_port, process_env, procfile, queued_messages, wait_for
+from tests.helpers import ROOT, Receiver, Reply, free_port, liveness, process_env, procfile, queued_messages, wait_for
 
 pytestmark = [
     pytest.mark.slow,
@@ -56,12 +56,7 @@ class Pid1:
             address = ("127.0.0.1", int(self.env[port[1]]))
             wait_for(lambda: _http(address, b"GET /healthz HTTP/1.0\r\n\r\n").split()[1] == b"200", 60, self.name)
         elif node := re.search(r"--hostname ([\w-]+)@%h ", line):
-            check = [sys.executable, "-m", "shared.liveness", node[1]]
-            wait_for(
-                lambda: subprocess.run(check, cwd=ROOT, env=self.env, capture_output=True).returncode == 0,
-                90,
-                self.name,
-            )
+            wait_for(lambda: liveness(node[1], self.env).returncode == 0, 90, f"{self.name}'s heartbeat")
         else:
             raise AssertionError(f"no way to tell when {self.name} is ready: {line}")
 
@@ -98,8 +93,8 @@ def start(app_env, tmp_path, request):
     started: list[Pid1] = []
     env = process_env(**app_env, INGEST_PORT=str(free_port()), PUBLISH_PORT=str(free_port()))
 
-    def start(name: str) -> Pid1:
-        process = Pid1(name, env, tmp_path / f"{name}.log")
+    def start(name: str, **overrides: str) -> Pid1:
+        process = Pid1(name, {**env, **overrides}, tmp_path / f"{name}.log")
         started.append(process)
         process.wait_ready()
         return process
@@ -164,3 +159,31 @@ def test_a_request_in_flight_when_sigterm_arrives_is_answered(start, name, redis
     if name == "ingest":  # the outbox was flushed to the queue before the process went
         article_id = re.search(rb'"id": ?"(\w+)"', answer)[1].decode()
         assert queued_messages(broker_url, "enrich") == [("enrich.article", [article_id, 1])]
+
+
+def test_a_webhook_attempt_outlasting_warm_and_soft_shutdown_is_cancelled_and_handed_back(start, app_env, broker_url):
+    """The publish worker gives a POST to a slow subscriber WARM_SHUTDOWN_S, then SOFT_SHUTDOWN_S more, then cancels
+    it: it exits within the grace period, and the task's message goes back to the broker, the delivery pending."""
+    store = ArticleStore(connect(app_env["REDIS_URL"]))
+    api = create_publish(app_env).test_client()
+    with Receiver([Reply(200, delay_s=GRACE_S + 15)]) as receiver:
+        receiver.server.block_on_close = False  # don't wait for the hanging answer at the end
+        worker = start("publish-worker", WEBHOOK_TIMEOUT_S=str(GRACE_S + 30))
+        auth = {"Authorization": f"Bearer {PUBLISH_KEY}"}
+        assert api.post("/v1/subscriptions", json={"url": receiver.url}, headers=auth).status_code == 201
+        store.accept("a1", {"title": "T", "body": "B"}, "h1")
+        store.start_enriching("a1", 1)
+        store.save_enriched("a1", 1, {"version": 1, "language": "en", "source": "wire"})
+        make_celery("tests", Settings.from_env(worker.env)).send_task("publish.article", args=["a1", 1])
+        wait_for(lambda: receiver.in_progress, 30, "the webhook POST to be in flight")
+
+        worker.sigterm()
+        code, took = worker.exited()
+
+    assert code is not None and took < GRACE_S, f"publish-worker exited {code} after {took:.1f} s"
+    assert took > WARM_SHUTDOWN_S + SOFT_SHUTDOWN_S - 1  # it did wait for the attempt first
+    [(task, [delivery_id])] = queued_messages(broker_url, "deliver")
+    assert task == "publish.deliver"
+    [sub] = api.get("/v1/subscriptions", headers=auth).get_json()["items"]
+    [delivery] = api.get(f"/v1/subscriptions/{sub['id']}/deliveries", headers=auth).get_json()["items"]
+    assert delivery["id"] == delivery_id and delivery["status"] == "pending"
