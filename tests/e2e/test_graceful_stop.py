@@ -117,7 +117,7 @@ def test_every_procfile_process_as_pid_1_exits_cleanly_on_sigterm_within_the_gra
 def test_an_enrich_task_running_when_sigterm_arrives_is_finished_and_handed_on(start, redis_url, broker_url):
     store = ArticleStore(connect(redis_url))
     worker = start("enrich")
-    store.accept("long", next(corpus_articles(1, texts_each=150)), "h1")  # a few seconds to enrich
+    store.accept("long", next(corpus_articles(1, texts_each=20)), "h1")  # a second or more to enrich
     make_celery("tests", Settings.from_env(worker.env)).send_task("enrich.article", args=["long", 1])
     wait_for(lambda: store.status("long")["status"] == "enriching", 30, "the worker to start on the article")
 
