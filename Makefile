@@ -41,10 +41,13 @@ bench-soak: $(STAMP)  ## 2,000 articles through every process while workers, Red
 bench-latency: $(STAMP)  ## 202-to-webhook p50/p95/p99 by stage beside in-process enrich() (300 articles at 10/s)
 	$(BIN)/python -m benchmarks.latency
 
-compose-check:  ## validate docker-compose.yml, plain and with the rabbitmq profile (docker-compose client, no engine)
+compose-check:  ## validate docker-compose.yml: plain, with the rabbitmq profile, with a release tag and API port ranges (docker-compose client, no engine)
 	INGEST_API_KEYS=ci:x PUBLISH_API_KEY=x docker-compose -f docker-compose.yml config --quiet
 	INGEST_API_KEYS=ci:x PUBLISH_API_KEY=x BROKER_URL=amqp://newsflow:newsflow@rabbitmq:5672// \
 	  docker-compose -f docker-compose.yml --profile rabbitmq config --quiet
+	# a release tag and the host port ranges that `--scale ingest=4 --scale publish=2` needs
+	INGEST_API_KEYS=ci:x PUBLISH_API_KEY=x VERSION=1.0.0 INGEST_PORTS=8001-8004 PUBLISH_PORTS=8011-8012 \
+	  docker-compose -f docker-compose.yml config | grep -q -e '- published: 8001-8004'
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
