@@ -120,7 +120,9 @@ class Heartbeat(bootsteps.StartStopStep):
         self.timer_ref = None
 
     def start(self, parent) -> None:
-        client, node = connect(Settings.from_env().redis_url), parent.hostname
+        # a short timeout: an unanswering Redis must not hold up the loop that also consumes tasks
+        client = redis.Redis.from_url(Settings.from_env().redis_url, socket_timeout=1, socket_connect_timeout=1)
+        node = parent.hostname
 
         def beat() -> None:
             try:
@@ -137,6 +139,18 @@ class Heartbeat(bootsteps.StartStopStep):
             self.timer_ref = None
 
 
+@worker_shutting_down.connect
+def _bound_warm_shutdown(how: str, **_) -> None:
+    """`docker stop` sends one SIGTERM, then SIGKILL after the grace period. Celery's warm shutdown (SIGTERM) waits
+    for running tasks however long they take: past WARM_SHUTDOWN_S, go on to its cold shutdown (SIGQUIT), whose
+    soft phase waits SOFT_SHUTDOWN_S more, then cancels the tasks still running; unacknowledged, they are handed
+    back to the broker. A worker that finishes in time exits before the timer fires."""
+    if how == "Warm":
+        timer = threading.Timer(WARM_SHUTDOWN_S, os.kill, (os.getpid(), signal.SIGQUIT))
+        timer.daemon = True
+        timer.start()
+
+
 # Logging, request ids and task metrics, the same in every process.
 
 LOG_FIELDS = ("article_id", "version", "delivery_id", "subscription_id")  # task arguments put on each log line
@@ -151,18 +165,6 @@ def _keep_our_logging(**_) -> None:
 @celeryd_init.connect
 def _no_banner(instance, **_) -> None:
     instance.quiet = True  # the start-up banner is plain text; the JSON "ready" line says the same
-
-
-@worker_shutting_down.connect
-def _bound_warm_shutdown(how: str, **_) -> None:
-    """`docker stop` sends one SIGTERM, then SIGKILL after the grace period. Celery's warm shutdown (SIGTERM) waits
-    for running tasks however long they take: past WARM_SHUTDOWN_S, go on to its cold shutdown (SIGQUIT), whose
-    soft phase waits SOFT_SHUTDOWN_S more, then cancels the tasks still running; unacknowledged, they are handed
-    back to the broker. A worker that finishes in time exits before the timer fires."""
-    if how == "Warm":
-        timer = threading.Timer(WARM_SHUTDOWN_S, os.kill, (os.getpid(), signal.SIGQUIT))
-        timer.daemon = True
-        timer.start()
 
 
 @before_task_publish.connect
