@@ -5,10 +5,13 @@ import subprocess
 
 import yaml
 
+from shared.celery_app import SOFT_SHUTDOWN_S, WARM_SHUTDOWN_S
 from shared.config import SECRETS, SETTINGS, Settings
 from tests.helpers import ROOT, procfile
 
 APP_SERVICES = ("ingest", "publish", "enrich", "publish-worker", "scheduler")
+WORKERS = {"enrich": "enrich", "publish-worker": "publish", "scheduler": "scheduler"}  # service: Celery node prefix
+EXACT_VERSION = r"\d+\.\d+\.\d+"  # an exact release, e.g. 7.4.11: never a floating 7 or latest
 
 
 def compose() -> dict:
@@ -24,10 +27,16 @@ def test_procfile_has_exactly_the_contract_processes():
     assert "--beat" in procfile()["scheduler"]
 
 
-def test_every_app_service_runs_its_procfile_command_from_one_image():
+def test_every_process_replaces_its_shell_so_it_gets_the_stop_signal():
+    """As PID 1 of a container, a shell ignores SIGTERM; `exec` makes gunicorn or Celery PID 1 instead."""
+    for name, line in procfile().items():
+        assert line.startswith("exec "), name
+
+
+def test_every_app_service_runs_its_procfile_command_from_one_image_tagged_with_the_version():
     services = compose()["services"]
     images = {services[name]["image"] for name in APP_SERVICES}
-    assert images == {"newsflow:latest"}
+    assert images == {"newsflow:${VERSION:-dev}"}
     for name in APP_SERVICES:
         command = services[name]["command"]
         # compose unescapes $$ to $, then `sh -c` runs exactly the Procfile line
@@ -107,6 +116,7 @@ def test_redis_is_durable_bounded_password_protected_and_apps_wait_for_it():
 
 
 def test_apis_publish_their_ports_on_loopback_by_default_and_check_healthz():
+    """`INGEST_PORTS=8001-8004 docker compose up --scale ingest=4`: each replica takes a host port of the range."""
     services = compose()["services"]
     for name, port in (("ingest", 8001), ("publish", 8002)):
         assert services[name]["ports"] == [f"${{API_BIND:-127.0.0.1}}:${{{name.upper()}_PORTS:-{port}}}:{port}"]
@@ -160,9 +170,67 @@ def test_rabbitmq_profile_adds_a_durable_healthchecked_broker_with_a_password_fr
     assert documented in (ROOT / "docker-compose.yml").read_text()
 
 
-def test_containers_are_given_longer_to_stop_than_a_request_or_a_webhook_attempt_takes():
-    """SIGTERM lets gunicorn finish its requests and Celery its tasks (warm shutdown) before compose kills."""
+def test_containers_are_given_longer_to_stop_than_a_request_a_webhook_attempt_or_a_celery_shutdown_takes():
+    """SIGTERM lets gunicorn finish its requests and Celery its tasks (warm, then soft shutdown) before compose
+    kills; a few seconds are left for Celery to hand back what it cancelled."""
     gunicorn_grace = int(re.search(r"^graceful_timeout = (\d+)$", (ROOT / "gunicorn.conf.py").read_text(), re.M)[1])
     for name in APP_SERVICES:
         grace = int(compose()["services"][name]["stop_grace_period"].removesuffix("s"))
         assert grace > max(gunicorn_grace, Settings.from_env({}).webhook_timeout_s), name
+        assert grace >= WARM_SHUTDOWN_S + SOFT_SHUTDOWN_S + 5, name
+
+
+def _bytes(size: str) -> int:
+    number, unit = re.fullmatch(r"(\d+)([kmg]?)", size.lower()).groups()
+    return int(number) * 1024 ** " kmg".index(unit or " ")
+
+
+def test_every_service_has_memory_and_cpu_limits_and_rotated_logs():
+    services = compose()["services"]
+    for name, service in services.items():
+        logging = service["logging"]
+        assert logging["driver"] == "json-file" and {"max-size", "max-file"} <= set(logging["options"]), name
+        if name in APP_SERVICES:
+            limits = service["deploy"]["resources"]["limits"]
+            assert _bytes(limits["memory"]) >= 256 * 1024**2 and float(limits["cpus"]) > 0, name
+
+
+def test_celery_pool_processes_are_replaced_before_their_container_reaches_its_memory_limit():
+    """--max-memory-per-child (KiB) times the default concurrency, plus the main process, fits the limit."""
+    defaults = {s.name: s.default for s in SETTINGS}
+    services = compose()["services"]
+    for name in WORKERS:
+        line = procfile()[name]
+        per_child = int(re.search(r"--max-memory-per-child (\d+) ", line)[1]) * 1024
+        setting = re.search(r"--concurrency (?:\$\{(\w+):-\d+\}|(\d+)) ", line)
+        concurrency = int(defaults[setting[1]] if setting[1] else setting[2])
+        limit = _bytes(services[name]["deploy"]["resources"]["limits"]["memory"])
+        assert concurrency * per_child + 200 * 1024**2 <= limit, name
+
+
+def test_every_worker_is_healthchecked_by_its_heartbeat_with_the_node_name_of_its_procfile_line():
+    services = compose()["services"]
+    for name, node in WORKERS.items():
+        assert services[name]["healthcheck"]["test"] == ["CMD", "python", "-m", "shared.liveness", node], name
+        assert f"--hostname {node}@%h " in procfile()[name], name
+
+
+def test_third_party_images_and_the_base_image_are_pinned_to_exact_releases():
+    for name, service in compose()["services"].items():
+        if name not in APP_SERVICES:
+            assert re.fullmatch(rf"[a-z]+:{EXACT_VERSION}(-[a-z]+)?", service["image"]), name
+    bases = re.findall(r"^FROM (\S+)", (ROOT / "Dockerfile").read_text(), re.M)
+    assert bases and all(re.fullmatch(rf"python:{EXACT_VERSION}-slim-\w+", base) for base in bases), bases
+
+
+def test_the_image_installs_its_dependencies_before_copying_the_code():
+    """A code change rebuilds only the layers after the dependencies; the build context leaves the rest out."""
+    steps = re.findall(r"^(COPY|RUN) (.*)$", (ROOT / "Dockerfile").read_text().replace("\\\n", " "), re.M)
+    copies = [(i, args.split()[:-1]) for i, (op, args) in enumerate(steps) if op == "COPY"]
+    assert copies[0][1] == ["pyproject.toml", "constraints.txt"]
+    install_deps = next(i for i, (op, args) in enumerate(steps) if op == "RUN" and "-c constraints.txt -r" in args)
+    assert copies[0][0] < install_deps < copies[1][0]
+    copied = {source.rstrip("/") for _, sources in copies for source in sources}
+    assert {"services", "shared"} <= copied
+    ignore = (ROOT / ".dockerignore").read_text().split()
+    assert ignore[ignore.index("*") + 1 :] and all(f"!{source}" in {i.rstrip("/") for i in ignore} for source in copied)
