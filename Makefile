@@ -50,7 +50,7 @@ compose-check:  ## validate docker-compose.yml, plain, with each profile and wit
 	docker-compose -f docker-compose.yml $(PROFILES:%=--profile %) config --quiet
 	# a release tag and the host port ranges that `--scale ingest=4 --scale publish=2` needs
 	VERSION=1.0.0 INGEST_PORTS=8001-8004 PUBLISH_PORTS=8011-8012 \
-	  docker-compose -f docker-compose.yml config | grep -q -e 'published: 8001-8004'
+	  docker-compose -f docker-compose.yml config | grep -q -e '8001-8004:8001'
 
 alerts-check:  ## validate the Prometheus config and alert rules, and run the rules' unit tests (Debian's promtool)
 	promtool check config deploy/prometheus/prometheus.yml

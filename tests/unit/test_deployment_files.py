@@ -218,7 +218,7 @@ def test_every_worker_is_healthchecked_by_its_heartbeat_with_the_node_name_of_it
 def test_third_party_images_and_the_base_image_are_pinned_to_exact_releases():
     for name, service in compose()["services"].items():
         if name not in APP_SERVICES:
-            assert re.fullmatch(rf"[a-z]+:{EXACT_VERSION}(-[a-z]+)?", service["image"]), name
+            assert re.fullmatch(rf"[\w./-]+:v?{EXACT_VERSION}(-[a-z]+)?", service["image"]), name
     bases = re.findall(r"^FROM (\S+)", (ROOT / "Dockerfile").read_text(), re.M)
     assert bases and all(re.fullmatch(rf"python:{EXACT_VERSION}-slim-\w+", base) for base in bases), bases
 
