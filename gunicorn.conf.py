@@ -77,7 +77,8 @@ def post_worker_init(worker):
 
 
 def worker_exit(server, worker):
-    """On a graceful stop, let the background threads finish what they hold (the dispatcher its batch)."""
-    for thread in getattr(worker.wsgi, "extensions", {}).get("background", ()):
+    """On a graceful stop, let the background threads finish what they hold (the dispatcher its batch). A worker
+    whose app failed to load (e.g. a newer schema version in Redis) has none."""
+    for thread in getattr(getattr(worker, "wsgi", None), "extensions", {}).get("background", ()):
         thread.stop()
         thread.join(timeout=10)

@@ -7,15 +7,32 @@ contract of DESIGN.md §4.
 from __future__ import annotations
 
 import inspect
+import logging
+import os
+import signal
+import threading
 from functools import cache
 
-from celery import Celery, Task
-from celery.signals import before_task_publish, celeryd_init, setup_logging, task_postrun, task_prerun
+import redis
+from celery import Celery, Task, bootsteps
+from celery.signals import (
+    before_task_publish,
+    celeryd_init,
+    setup_logging,
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_shutting_down,
+)
 
 from shared.config import Settings
+from shared.liveness import HEARTBEAT_S, record_heartbeat
 from shared.logs import REQUEST_ID, current_request_id, start_context
 from shared.metrics import TASK_REDELIVERIES, TASKS, PipelineMetrics
+from shared.schema_version import SchemaTooNew, require_schema_version
 from shared.store import connect
+
+log = logging.getLogger(__name__)
 
 TASK_ROUTES = {
     "enrich.article": {"queue": "enrich"},
@@ -25,6 +42,11 @@ TASK_ROUTES = {
     "ops.sweep": {"queue": "ops"},
 }
 QUEUES = ("enrich", "publish", "deliver", "ops")
+
+# A stop (SIGTERM) lets running tasks finish for WARM_SHUTDOWN_S, then for SOFT_SHUTDOWN_S more, then hands them
+# back: both together, plus a few seconds to exit, stay inside compose's stop_grace_period (30 s).
+WARM_SHUTDOWN_S = 10
+SOFT_SHUTDOWN_S = 10
 
 
 def make_celery(name: str, settings: Settings) -> Celery:
@@ -40,9 +62,9 @@ def make_celery(name: str, settings: Settings) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        # SIGTERM (docker stop) lets running tasks finish; a cold shutdown (SIGQUIT, a second SIGTERM)
-        # gives them 10 s, then cancels them and, being acks_late, they go back to the queue.
-        worker_soft_shutdown_timeout=10,
+        # The soft phase of a cold shutdown (see _bound_warm_shutdown): running tasks get this long, then are
+        # cancelled and, being unacknowledged, go back to the queue.
+        worker_soft_shutdown_timeout=SOFT_SHUTDOWN_S,
         task_time_limit=settings.task_time_limit_s,
         task_soft_time_limit=int(settings.task_time_limit_s * 0.8),
         broker_connection_retry_on_startup=True,
@@ -51,6 +73,7 @@ def make_celery(name: str, settings: Settings) -> Celery:
         enable_utc=True,
         **_broker_options(settings),
     )
+    app.steps["consumer"].add(Heartbeat)
     return app
 
 
@@ -71,6 +94,61 @@ def queue_depth(celery: Celery, queue: str) -> int:
             return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
     except Exception:  # nothing to report (or hold back for) when the broker can't say
         return 0
+
+
+# Starting, staying alive and stopping, the same in every worker.
+
+
+@worker_init.connect
+def _check_schema_version(**_) -> None:
+    """Refuse to start against data of a newer release (shared.schema_version)."""
+    try:
+        require_schema_version(connect(Settings.from_env().redis_url))
+    except SchemaTooNew as exc:
+        log.critical("%s", exc)
+        raise SystemExit(3) from exc
+
+
+class Heartbeat(bootsteps.StartStopStep):
+    """Refreshes this worker's heartbeat (shared.liveness) every HEARTBEAT_S from the consumer's event loop,
+    once it consumes tasks: a hung loop or a stopped process lets it age, and the healthcheck fails."""
+
+    requires = {"celery.worker.consumer.tasks:Tasks"}
+
+    def __init__(self, parent, **kwargs) -> None:
+        super().__init__(parent, **kwargs)
+        self.timer_ref = None
+
+    def start(self, parent) -> None:
+        # a short timeout: an unanswering Redis must not hold up the loop that also consumes tasks
+        client = redis.Redis.from_url(Settings.from_env().redis_url, socket_timeout=1, socket_connect_timeout=1)
+        node = parent.hostname
+
+        def beat() -> None:
+            try:
+                record_heartbeat(client, node)
+            except redis.RedisError as exc:
+                log.warning("heartbeat not recorded: %s", exc)
+
+        beat()
+        self.timer_ref = parent.timer.call_repeatedly(HEARTBEAT_S, beat)
+
+    def stop(self, parent) -> None:
+        if self.timer_ref is not None:
+            self.timer_ref.cancel()
+            self.timer_ref = None
+
+
+@worker_shutting_down.connect
+def _bound_warm_shutdown(how: str, **_) -> None:
+    """`docker stop` sends one SIGTERM, then SIGKILL after the grace period. Celery's warm shutdown (SIGTERM) waits
+    for running tasks however long they take: past WARM_SHUTDOWN_S, go on to its cold shutdown (SIGQUIT), whose
+    soft phase waits SOFT_SHUTDOWN_S more, then cancels the tasks still running; unacknowledged, they are handed
+    back to the broker. A worker that finishes in time exits before the timer fires."""
+    if how == "Warm":
+        timer = threading.Timer(WARM_SHUTDOWN_S, os.kill, (os.getpid(), signal.SIGQUIT))
+        timer.daemon = True
+        timer.start()
 
 
 # Logging, request ids and task metrics, the same in every process.

@@ -118,10 +118,18 @@ SUBSCRIPTIONS_DISABLED = Metric(
     "Subscriptions currently disabled (410 Gone, failing too long, or through the API).",
     (PUBLISH,),
 )
+BEAT_LAST_TICK = Metric(
+    "newsflow_beat_last_tick_timestamp_seconds",
+    GAUGE,
+    (),
+    "Unix time of the scheduler's last beat tick (at least every 5 s; 0: never). A silent beat stops the sweeper "
+    "and every webhook retry.",
+    (INGEST,),
+)
 
 METRICS: tuple[Metric, ...] = (
     HTTP_REQUESTS, ARTICLES, QUEUE_DEPTH, TASKS, TASK_REDELIVERIES, ENRICH_DURATION, FANOUT_DURATION,
-    DELIVERY_ATTEMPT_DURATION, ACCEPT_TO_DELIVERED, DELIVERIES, SUBSCRIPTIONS_DISABLED,
+    DELIVERY_ATTEMPT_DURATION, ACCEPT_TO_DELIVERED, DELIVERIES, SUBSCRIPTIONS_DISABLED, BEAT_LAST_TICK,
 )  # fmt: skip
 RECORDED = tuple(m for m in METRICS if m.kind != GAUGE and m is not HTTP_REQUESTS)  # written to Redis
 

@@ -276,3 +276,10 @@ class Receiver:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def liveness(node: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """The healthcheck compose runs in a worker's container: `python -m shared.liveness <node>`."""
+    return subprocess.run(
+        [sys.executable, "-m", "shared.liveness", node], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
+    )

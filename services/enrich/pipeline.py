@@ -40,7 +40,7 @@ def enrich(raw: dict) -> dict:
         "descriptions": [{"role": "summary", "value": summary(_sentences(doc, text), title)}],
         **(resolve(mentions_in(doc, lexicon_of(nlp)), len(text), title) if doc else {kind: [] for kind in KINDS}),
         "subjects": subjects(_words(nlp, text, doc), _words(nlp, title)),
-        "keywords": keywords(text, language),
+        "keywords": keywords(text, language, names=[(e.start_char, e.end_char) for e in doc.ents] if doc else None),
         "source": raw.get("source"),
         "url": raw.get("url"),
         "authors": raw.get("authors", []),

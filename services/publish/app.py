@@ -20,6 +20,7 @@ from shared.config import Settings
 from shared.logs import configure_logging
 from shared.metrics import SUBSCRIPTIONS_DISABLED, PipelineCollector
 from shared.openapi import build_spec
+from shared.schema_version import require_schema_version
 from shared.web import install_common
 
 DESCRIPTION = "Finished articles (IPTC ninjs), webhook subscriptions and their delivery log."
@@ -29,6 +30,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     settings = Settings.from_env({**os.environ, **(env or {})}).require("PUBLISH_API_KEY")
     configure_logging(settings.log_level)
     publisher = bootstrap(settings, make_celery("publish-api", settings))
+    require_schema_version(publisher.store.redis)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.publish_max_bytes
     app.json.sort_keys = False

@@ -121,15 +121,21 @@ def login():
     response = redirect(url_for(".page"), 303)
     response.set_cookie(
         COOKIE, _signer().dumps(who.name), max_age=int(_publisher().settings.portal_session_s), path="/portal",
-        secure=request.is_secure, httponly=True, samesite="Strict",
+        secure=_over_https(), httponly=True, samesite="Strict",
     )  # fmt: skip
     return response
+
+
+def _over_https() -> bool:
+    """Served over https, directly or behind a TLS proxy (compose's Caddy runs in another container, whose
+    X-Forwarded-Proto gunicorn does not apply). Trusting the header can only add `Secure`, never drop it."""
+    return request.is_secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
 
 
 @bp.post("/logout")
 def logout():
     response = redirect(url_for(".page"), 303)
-    response.delete_cookie(COOKIE, path="/portal", secure=request.is_secure, httponly=True, samesite="Strict")
+    response.delete_cookie(COOKIE, path="/portal", secure=_over_https(), httponly=True, samesite="Strict")
     return response
 
 

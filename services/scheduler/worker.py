@@ -6,20 +6,25 @@ worker). Run exactly one scheduler.
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 
-from celery import shared_task
+import redis
+from celery import beat, shared_task
 
 from services.scheduler.sweeper import sweep
 from shared.celery_app import make_celery
 from shared.config import Settings
+from shared.liveness import HEARTBEAT_S, record_beat_tick
 from shared.logs import configure_logging
 from shared.store import ArticleStore, connect
 
+logger = logging.getLogger(__name__)
 settings = Settings.from_env()
 configure_logging(settings.log_level)
 celery = make_celery("scheduler", settings)
-celery.conf.beat_scheduler = "celery.beat:Scheduler"  # interval jobs only: no schedule file needed
+celery.conf.beat_scheduler = "services.scheduler.worker:TickRecordingScheduler"
+celery.conf.beat_max_loop_interval = HEARTBEAT_S  # beat ticks at least this often, so a silent beat shows
 celery.conf.beat_schedule = {
     "sweep-stuck-articles": {
         "task": "ops.sweep",
@@ -32,6 +37,18 @@ celery.conf.beat_schedule = {
         "options": {"expires": max(settings.webhook_poll_interval_s, 5.0)},
     },
 }
+
+
+class TickRecordingScheduler(beat.Scheduler):
+    """celery's interval scheduler (no schedule file needed), recording each tick for the healthcheck and the
+    `newsflow_beat_last_tick_timestamp_seconds` metric (shared.liveness)."""
+
+    def tick(self, *args, **kwargs) -> float:
+        try:
+            record_beat_tick(_store().redis)
+        except redis.RedisError as exc:
+            logger.warning("beat tick not recorded: %s", exc)
+        return super().tick(*args, **kwargs)
 
 
 @lru_cache(maxsize=1)

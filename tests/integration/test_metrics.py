@@ -12,6 +12,7 @@ from services.ingest.app import create_app as create_ingest
 from services.publish.app import create_app as create_publish
 from shared.celery_app import make_celery
 from shared.config import Settings
+from shared.liveness import record_beat_tick
 from shared.metrics import DELIVERIES, ENRICH_DURATION, TASKS, PipelineMetrics
 from shared.store import ArticleStore, connect
 from tests.conftest import INGEST_KEY, PUBLISH_KEY
@@ -82,6 +83,15 @@ def test_articles_by_state_and_queue_depths_are_read_when_scraped(app_env, redis
     assert served[("newsflow_articles", (("state", "published"),))] == 0
     assert served[("newsflow_queue_depth", (("queue", "enrich"),))] == 1
     assert served[("newsflow_queue_depth", (("queue", "deliver"),))] == 0
+
+
+def test_beats_last_tick_is_read_when_scraped_and_zero_before_the_first(app_env, redis_url):
+    client = create_ingest(app_env).test_client()
+    assert scrape(client)[("newsflow_beat_last_tick_timestamp_seconds", ())] == 0
+
+    record_beat_tick(connect(redis_url), 1_790_000_000.5)
+
+    assert scrape(client)[("newsflow_beat_last_tick_timestamp_seconds", ())] == 1_790_000_000.5
 
 
 def test_disabled_subscriptions_are_counted_when_scraped(app_env):

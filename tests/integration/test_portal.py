@@ -30,6 +30,10 @@ def test_signing_in_sets_a_strict_httponly_short_lived_cookie_holding_no_key(app
         "/portal/login", data={"key": key}, headers=SAME_ORIGIN, base_url="https://newsflow.example"
     )
     assert "Secure" in over_https.headers["Set-Cookie"]
+    behind_a_proxy = app.test_client().post(
+        "/portal/login", data={"key": key}, headers={**SAME_ORIGIN, "X-Forwarded-Proto": "https"}
+    )
+    assert "Secure" in behind_a_proxy.headers["Set-Cookie"]
 
 
 def test_wrong_or_operator_keys_do_not_sign_in(app):

@@ -1,0 +1,39 @@
+"""The version of the data layout in Redis, which every process checks when it starts.
+
+A release that writes data an older release cannot read raises SCHEMA_VERSION (docs/operations.md, "Upgrade
+and rollback"). The first process of that release to start records it; from then on, processes of an older
+release refuse to start against that Redis instead of misreading it.
+"""
+
+from __future__ import annotations
+
+import redis
+
+SCHEMA_VERSION = 1
+KEY = "nf:schema_version"
+
+# Records our version unless a newer one is there; answers the version now recorded.
+_RECORD = """
+local stored = tonumber(redis.call('GET', KEYS[1]) or '0')
+if stored < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1])
+  return tonumber(ARGV[1])
+end
+return stored
+"""
+
+
+class SchemaTooNew(RuntimeError):
+    """Redis holds data of a newer release than this one."""
+
+
+def require_schema_version(client: redis.Redis, ours: int = SCHEMA_VERSION) -> int:
+    """Record `ours` in Redis when it holds an older version or none; raise SchemaTooNew when it holds a newer."""
+    stored = int(client.eval(_RECORD, 1, KEY, ours))
+    if stored > ours:
+        raise SchemaTooNew(
+            f"Redis holds data of schema version {stored} ({KEY}); this release understands up to {ours}. "
+            "Run the release that wrote it, or restore the backup taken before the upgrade "
+            "(docs/operations.md, 'Upgrade and rollback')."
+        )
+    return stored
