@@ -10,6 +10,7 @@ shows and does goes through the same use cases and ownership checks as the API (
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -97,15 +98,19 @@ def _with_excerpts(view: dict) -> dict:
     return {**view, "attempts": attempts}
 
 
-def _act(action) -> tuple[str, int] | Response:
+def _act(action: Callable[[Principal], object]):
     """Run a use case for the signed-in consumer; a refusal is shown on the page with its status."""
     try:
         return action(g.principal)
     except REFUSED as exc:
-        message = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in exc.messages.items()) if isinstance(
-            exc, ValidationError
-        ) else str(exc)  # fmt: skip
-        return _render({"error": message}, STATUS.get(type(exc), 422))
+        return _render({"error": _message(exc)}, STATUS.get(type(exc), 422))
+
+
+def _message(exc: Exception) -> str:
+    """A refusal in one line; a validation error names each field (`filters: ...`)."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{field}: {' '.join(map(str, problems))}" for field, problems in exc.messages.items())
+    return str(exc)
 
 
 @bp.get("")
