@@ -7,7 +7,11 @@ release refuse to start against that Redis instead of misreading it.
 
 from __future__ import annotations
 
+import logging
+
 import redis
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 KEY = "nf:schema_version"
@@ -27,9 +31,15 @@ class SchemaTooNew(RuntimeError):
     """Redis holds data of a newer release than this one."""
 
 
-def require_schema_version(client: redis.Redis, ours: int = SCHEMA_VERSION) -> int:
-    """Record `ours` in Redis when it holds an older version or none; raise SchemaTooNew when it holds a newer."""
-    stored = int(client.eval(_RECORD, 1, KEY, ours))
+def require_schema_version(client: redis.Redis, ours: int = SCHEMA_VERSION) -> int | None:
+    """Record `ours` in Redis when it holds an older version or none; raise SchemaTooNew when it holds a newer.
+    A Redis that does not answer yet is no reason to refuse to start (the APIs then answer 503 on /readyz and
+    the workers retry): the check is skipped with a warning and None is returned."""
+    try:
+        stored = int(client.eval(_RECORD, 1, KEY, ours))
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        log.warning("schema version not checked: Redis did not answer (%s)", exc)
+        return None
     if stored > ours:
         raise SchemaTooNew(
             f"Redis holds data of schema version {stored} ({KEY}); this release understands up to {ours}. "
