@@ -14,7 +14,7 @@ from shared.celery_app import make_celery
 from shared.config import Settings
 from shared.logs import configure_logging
 from shared.metrics import SUBSCRIPTIONS_DISABLED, PipelineCollector
-from shared.openapi import build_spec
+from shared.openapi import build_spec, json_schema
 from shared.web import install_common, key_lookup
 
 DESCRIPTION = "Finished articles (IPTC ninjs), webhook subscriptions and their delivery log."
@@ -27,15 +27,15 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     app = Flask(__name__)
     app.json.sort_keys = False
     app.extensions["newsflow"] = publisher
-    spec = build_spec("Newsflow publish", DESCRIPTION, OPERATIONS)
+    json_schemas = {"enrichment": json_schema("enrichment")}
+    spec = build_spec("Newsflow publish", DESCRIPTION, OPERATIONS, json_schemas)
 
     def disabled() -> int:
         return sum(not sub["enabled"] for sub in publisher.repo.subscriptions())
 
     collector = PipelineCollector(publisher.store.redis, "publish", {SUBSCRIPTIONS_DISABLED: disabled})
-    install_common(
-        app, "publish", publisher.store.ping, key_lookup({settings.publish_api_key: "publish"}), spec, collector
-    )
+    lookup = key_lookup({settings.publish_api_key: "publish"})
+    install_common(app, "publish", publisher.store.ping, lookup, spec, collector, json_schemas)
     app.register_blueprint(bp)
     app.register_blueprint(console_bp)
     return app

@@ -6,15 +6,16 @@ import pytest
 
 from services.publish.app import create_app
 from shared.store import ArticleStore, connect
+from tests.articles import assert_finished_article, finished
 from tests.conftest import PUBLISH_KEY
 
 AUTH = {"Authorization": f"Bearer {PUBLISH_KEY}"}
 
 
-def publish(store: ArticleStore, article_id: str, **fields) -> None:
+def publish(store: ArticleStore, article_id: str, **facets) -> None:
     store.accept(article_id, {"title": article_id}, "h")
     store.start_enriching(article_id, 1)
-    store.save_enriched(article_id, 1, {"uri": f"urn:newsflow:article:{article_id}", "version": 1, **fields})
+    store.save_enriched(article_id, 1, finished(article_id, **facets))
     store.mark_published(article_id, 1)
     time.sleep(0.01)  # distinct publication times
 
@@ -22,20 +23,22 @@ def publish(store: ArticleStore, article_id: str, **fields) -> None:
 @pytest.fixture
 def client(app_env):
     store = ArticleStore(connect(app_env["REDIS_URL"]))
-    publish(store, "a1", language="en", source="wire", places=[{"name": "Pakistan", "country": "PK"}],
-            subjects=[{"code": "medtop:16000000"}])  # fmt: skip
-    publish(store, "a2", language="fr", source="wire", people=[{"name": "Jane Kowalski"}])
-    publish(store, "a3", language="en", source="cms", places=[{"name": "Lisbon", "country": "PT"}])
+    publish(store, "a1", language="en", source="wire", places={"Pakistan": "PK"}, topics=["medtop:16000000"])
+    publish(store, "a2", language="fr", source="wire", people=["Jane Kowalski"])
+    publish(store, "a3", language="en", source="cms", places={"Lisbon": "PT"})
     store.accept("draft", {"title": "not yet published"}, "h")
     return create_app(app_env).test_client()
 
 
 def ids(response) -> list[str]:
-    return [a["uri"].rsplit(":", 1)[1] for a in response.get_json()["items"]]
+    return [a["data"]["uri"].rsplit(":", 1)[1] for a in response.get_json()["items"]]
 
 
 def test_newest_first_and_only_published(client):
-    assert ids(client.get("/v1/articles", headers=AUTH)) == ["a3", "a2", "a1"]
+    page = client.get("/v1/articles", headers=AUTH)
+    assert ids(page) == ["a3", "a2", "a1"]
+    for item in page.get_json()["items"]:
+        assert_finished_article(item)
     assert ids(client.get("/v1/articles?since=2999-01-01T00:00:00Z", headers=AUTH)) == []
 
 
@@ -51,7 +54,7 @@ def test_cursor_pages_through_without_gaps_or_repeats(client):
     first = client.get("/v1/articles?limit=2", headers=AUTH).get_json()
     assert len(first["items"]) == 2 and first["next_cursor"] is not None
     second = client.get(f"/v1/articles?limit=2&cursor={first['next_cursor']}", headers=AUTH).get_json()
-    assert [a["uri"][-2:] for a in first["items"] + second["items"]] == ["a3", "a2", "a1"]
+    assert [a["data"]["uri"][-2:] for a in first["items"] + second["items"]] == ["a3", "a2", "a1"]
     assert second["next_cursor"] is None
 
 
