@@ -35,8 +35,8 @@ import httpx
 from standardwebhooks import Webhook
 
 from benchmarks.quality import CORPUS, load_corpus, raw_for
+from services.publish.fanout import PUBLISHED_EVENT, delivery_id
 from services.publish.repository import PublishRepository
-from services.publish.usecases import PUBLISHED_EVENT, delivery_id
 from shared.config import DEFAULTS
 from shared.store import ArticleStore, connect
 from tests.helpers import Processes, Receiver, claim_redis_db, free_port, release_redis_db, wait_for
@@ -141,11 +141,11 @@ def stage_times(stack: Stack, sub_id: str, accepted: dict[str, float], arrived: 
     for article_id, at_202 in accepted.items():
         times = stack.store.transition_times(article_id)
         delivery = stack.repo.delivery(delivery_id(sub_id, article_id, 1, PUBLISHED_EVENT))
-        attempt_at = datetime.fromisoformat(delivery["attempts"][-1]["at"]).timestamp()
-        points = (at_202, times["enriching"], times["enriched"], delivery["created_ts"], arrived[article_id])
+        attempt_at = datetime.fromisoformat(delivery.attempts[-1]["at"]).timestamp()
+        points = (at_202, times["enriching"], times["enriched"], delivery.created_ts, arrived[article_id])
         for name, start, end in zip(STAGES, points, points[1:], strict=False):
             spans[name].append(end - start)
-        spans["deliver pickup"].append(attempt_at - delivery["created_ts"])
+        spans["deliver pickup"].append(attempt_at - delivery.created_ts)
         spans["webhook POST"].append(arrived[article_id] - attempt_at)
         spans["end to end"].append(arrived[article_id] - at_202)
     return spans

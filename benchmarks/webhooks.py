@@ -31,7 +31,7 @@ import httpx
 
 from services.enrich.ninjs import finished_article
 from services.enrich.topics import IPTC_URI
-from services.publish import usecases
+from services.publish import subscriptions
 from services.publish.bootstrap import bootstrap
 from services.publish.schemas import SubscriptionIn
 from shared.celery_app import make_celery
@@ -155,7 +155,7 @@ class Pipeline:
         self.processes.start("scheduler")
 
     def subscribe(self, urls: list[str]) -> list[dict]:
-        return [usecases.create_subscription(self.p, SubscriptionIn().load({"url": url})) for url in urls]
+        return [subscriptions.create_subscription(self.p, SubscriptionIn().load({"url": url})) for url in urls]
 
     def unsubscribe(self, subs: list[dict]) -> None:
         for sub in subs:

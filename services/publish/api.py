@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request, url_for
 
-from services.publish import usecases
+from services.publish import queries, subscriptions
+from services.publish import replay as replays
+from services.publish.publisher import Conflict, NotFound, Publisher
 from services.publish.schemas import (
     Article,
     DeliveriesQuery,
@@ -83,33 +85,18 @@ OPERATIONS = [
 ]  # fmt: skip
 
 
-def _publisher() -> usecases.Publisher:
+def _publisher() -> Publisher:
     return current_app.extensions["newsflow"]
 
 
-def _not_found(detail: str) -> Problem:
-    return Problem(404, "Not Found", detail)
-
-
-def _subscription_or_404(sub_id: str) -> dict:
-    sub = _publisher().repo.subscription(sub_id)
-    if sub is None:
-        raise _not_found(f"No subscription with id {sub_id!r}.")
-    return sub
-
-
-def _view(sub: dict) -> dict:
-    return usecases.public_view(sub, _publisher().repo.health(sub["id"]))
-
-
 # Use-case errors, translated once for every view.
-@bp.errorhandler(usecases.NotFound)
-def _not_found_error(exc: usecases.NotFound):
+@bp.errorhandler(NotFound)
+def _not_found(exc: NotFound):
     return problem_response(404, "Not Found", str(exc))
 
 
-@bp.errorhandler(usecases.Conflict)
-def _conflict(exc: usecases.Conflict):
+@bp.errorhandler(Conflict)
+def _conflict(exc: Conflict):
     return problem_response(409, "Conflict", str(exc), headers={"Retry-After": "5"})
 
 
@@ -120,63 +107,58 @@ def _unsafe(exc: UnsafeURL):
 
 @bp.get("/articles")
 def list_articles():
-    return usecases.feed_page(_publisher(), FeedQuery().load(request.args.to_dict()))
+    return queries.feed_page(_publisher(), FeedQuery().load(request.args.to_dict()))
 
 
 @bp.get("/articles/<article_id>")
 def get_article(article_id: str):
-    article = _publisher().store.enriched(article_id)
-    if article is None:
-        raise _not_found(f"No enriched article with id {article_id!r} (yet).")
-    return article
+    return queries.article(_publisher(), article_id)
 
 
 @bp.post("/subscriptions")
 def create_subscription():
     data = SubscriptionIn().load(json_body())
-    sub = usecases.create_subscription(_publisher(), data)
+    sub = subscriptions.create_subscription(_publisher(), data)
     location = url_for(".get_subscription", sub_id=sub["id"])
-    return {**usecases.public_view(sub), "secret": sub["secret"]}, 201, {"Location": location}
+    return {**subscriptions.public_view(sub), "secret": sub["secret"]}, 201, {"Location": location}
 
 
 @bp.get("/subscriptions")
 def list_subscriptions():
-    subs = _publisher().repo.subscriptions()
-    healths = _publisher().repo.healths([s["id"] for s in subs])
-    return {"items": [usecases.public_view(s, healths[s["id"]]) for s in subs]}
+    return {"items": subscriptions.subscription_views(_publisher())}
 
 
 @bp.get("/subscriptions/<sub_id>")
 def get_subscription(sub_id: str):
-    return _view(_subscription_or_404(sub_id))
+    return subscriptions.subscription_view(_publisher(), sub_id)
 
 
 @bp.patch("/subscriptions/<sub_id>")
 def patch_subscription(sub_id: str):
-    _subscription_or_404(sub_id)
+    subscriptions.subscription(_publisher(), sub_id)  # 404 before 422
     changes = SubscriptionPatch().load(json_body())
-    return _view(usecases.update_subscription(_publisher(), sub_id, changes))
+    subscriptions.update_subscription(_publisher(), sub_id, changes)
+    return subscriptions.subscription_view(_publisher(), sub_id)
 
 
 @bp.delete("/subscriptions/<sub_id>")
 def delete_subscription(sub_id: str):
-    if not _publisher().repo.delete_subscription(sub_id):
-        raise _not_found(f"No subscription with id {sub_id!r}.")
+    subscriptions.delete_subscription(_publisher(), sub_id)
     return "", 204
 
 
 @bp.post("/subscriptions/<sub_id>/rotate-secret")
 def rotate_secret(sub_id: str):
-    sub = usecases.rotate_secret(_publisher(), sub_id)
-    return {**_view(sub), "secret": sub["secret"]}
+    sub = subscriptions.rotate_secret(_publisher(), sub_id)
+    return {**subscriptions.subscription_view(_publisher(), sub_id), "secret": sub["secret"]}
 
 
 @bp.get("/subscriptions/<sub_id>/deliveries")
 def list_deliveries(sub_id: str):
-    _subscription_or_404(sub_id)
+    subscriptions.subscription(_publisher(), sub_id)
     query = DeliveriesQuery().load(request.args.to_dict())
     try:
-        return usecases.deliveries_page(_publisher(), sub_id, query["status"], query["limit"], query["cursor"])
+        return queries.deliveries_page(_publisher(), sub_id, query["status"], query["limit"], query["cursor"])
     except ValueError:
         raise Problem(
             422, "Unprocessable Content", "The cursor is not one this API handed out.", {"cursor": ["Invalid cursor."]}
@@ -187,19 +169,16 @@ def list_deliveries(sub_id: str):
 def replay(sub_id: str):
     window = ReplayIn().load(json_body())
     until = window["until"].timestamp() if window["until"] else None
-    result = usecases.replay(_publisher(), sub_id, window["since"].timestamp(), until)
+    result = replays.replay(_publisher(), sub_id, window["since"].timestamp(), until)
     return result, 202
 
 
 @bp.get("/deliveries/<delivery_id>")
 def get_delivery(delivery_id: str):
-    delivery = _publisher().repo.delivery(delivery_id)
-    if delivery is None:
-        raise _not_found(f"No delivery with id {delivery_id!r}.")
-    return usecases.delivery_view(delivery)
+    return queries.delivery_view(queries.delivery(_publisher(), delivery_id))
 
 
 @bp.post("/deliveries/<delivery_id>/redeliver")
 def redeliver(delivery_id: str):
-    delivery = usecases.redeliver(_publisher(), delivery_id)
-    return usecases.delivery_view(delivery), 202, {"Location": url_for(".get_delivery", delivery_id=delivery_id)}
+    delivery = replays.redeliver(_publisher(), delivery_id)
+    return queries.delivery_view(delivery), 202, {"Location": url_for(".get_delivery", delivery_id=delivery_id)}

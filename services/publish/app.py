@@ -10,6 +10,7 @@ from flask import Flask
 from services.publish.api import OPERATIONS, bp
 from services.publish.bootstrap import bootstrap
 from services.publish.console import bp as console_bp
+from services.publish.subscriptions import disabled_count
 from shared.celery_app import make_celery
 from shared.config import Settings
 from shared.logs import configure_logging
@@ -30,10 +31,9 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     json_schemas = {"enrichment": json_schema("enrichment")}
     spec = build_spec("Newsflow publish", DESCRIPTION, OPERATIONS, json_schemas)
 
-    def disabled() -> int:
-        return sum(not sub["enabled"] for sub in publisher.repo.subscriptions())
-
-    collector = PipelineCollector(publisher.store.redis, "publish", {SUBSCRIPTIONS_DISABLED: disabled})
+    collector = PipelineCollector(
+        publisher.store.redis, "publish", {SUBSCRIPTIONS_DISABLED: lambda: disabled_count(publisher)}
+    )
     lookup = key_lookup({settings.publish_api_key: "publish"})
     install_common(app, "publish", publisher.store.ping, lookup, spec, collector, json_schemas)
     app.register_blueprint(bp)

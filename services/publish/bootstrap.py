@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from celery import Celery
 
+from services.publish.publisher import Publisher
 from services.publish.repository import PublishRepository
 from services.publish.transport import webhook_client
-from services.publish.usecases import Publisher
 from shared.celery_app import queue_depth
 from shared.config import Settings
 from shared.store import ArticleStore, connect

@@ -2,7 +2,7 @@
 
 It sits behind HTTP Basic auth (any user name, the publish API key as password) because a browser prompts
 for that by itself; the API's bearer guard lets this blueprint through (shared/web.py). Reads go straight
-to the store and repository, as the API's views do; the one action, redeliver, is the API's use case.
+through the publish use cases, as the API's views do; the one action, redeliver, is the API's use case.
 """
 
 from __future__ import annotations
@@ -13,7 +13,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
-from services.publish import usecases
+from services.publish import queries, subscriptions
+from services.publish.model import Delivery
+from services.publish.publisher import Conflict, NotFound, Publisher
+from services.publish.replay import redeliver as redeliver_now
 from shared.celery_app import QUEUES
 from shared.store import iso
 from shared.web import Problem, key_lookup
@@ -32,7 +35,7 @@ PAGE_HEADERS = {
 }
 
 
-def _publisher() -> usecases.Publisher:
+def _publisher() -> Publisher:
     return current_app.extensions["newsflow"]
 
 
@@ -61,25 +64,24 @@ def article_row(article_id: str, published_ts: float, article: dict) -> dict:
     }
 
 
-def delivery_row(delivery: dict) -> dict:
+def delivery_row(delivery: Delivery) -> dict:
     """A delivery in one line: its status, how many attempts, and what went wrong last."""
-    attempts = delivery.get("attempts", [])
-    last = attempts[-1] if attempts else {}
+    last = delivery.attempts[-1] if delivery.attempts else {}
     return {
-        "id": delivery["id"],
-        "article_id": delivery["article_id"],
-        "event_type": delivery["event_type"],
-        "status": delivery["status"],
-        "created_ts": delivery.get("created_ts") or 0.0,
-        "attempts": len(attempts),
+        "id": delivery.id,
+        "article_id": delivery.article_id,
+        "event_type": delivery.event_type,
+        "status": delivery.status,
+        "created_ts": delivery.created_ts,
+        "attempts": len(delivery.attempts),
         "last_attempt_at": last.get("at"),
         "last_status_code": last.get("status_code"),
-        "last_error": last.get("error") or delivery.get("error"),
-        "next_attempt_at": None if delivery["status"] in usecases.FINAL else delivery.get("next_attempt_at"),
+        "last_error": last.get("error") or delivery.error,
+        "next_attempt_at": None if delivery.final else delivery.next_attempt_at,
     }
 
 
-def newest_rows(deliveries: Iterable[dict], limit: int = RECENT_FAILURES) -> list[dict]:
+def newest_rows(deliveries: Iterable[Delivery], limit: int = RECENT_FAILURES) -> list[dict]:
     """The newest `limit` deliveries as rows, newest first (they come from several status logs)."""
     rows = [delivery_row(d) for d in deliveries]
     return sorted(rows, key=lambda row: -row["created_ts"])[:limit]
@@ -119,30 +121,21 @@ def _page_headers(response: Response) -> Response:
     return response
 
 
-def _subscription_rows(p: usecases.Publisher) -> list[dict]:
-    subs = p.repo.subscriptions()
-    healths = p.repo.healths([s["id"] for s in subs])
-    rows = []
-    for sub in subs:
-        failing = [
-            delivery
-            for status in (usecases.RETRYING, usecases.FAILED)
-            for delivery in p.repo.delivery_page(sub["id"], status, RECENT_FAILURES, None)[0]
-        ]
-        rows.append({**usecases.public_view(sub, healths[sub["id"]]), "failures": newest_rows(failing)})
-    return rows
+def _subscription_rows(p: Publisher) -> list[dict]:
+    return [
+        {**view, "failures": newest_rows(queries.failing_deliveries(p, view["id"], RECENT_FAILURES))}
+        for view in subscriptions.subscription_views(p)
+    ]
 
 
 def _render(notice: dict | None = None, status: int = 200) -> tuple[str, int]:
     p = _publisher()
-    feed = p.store.published_before(None, None, RECENT_ARTICLES)
-    articles = p.store.enriched_many([article_id for article_id, _ in feed])
     page = render_template(
         "console.html",
         now=iso(time.time()),
-        counts=p.store.state_counts(),
+        counts=queries.state_counts(p),
         queues={queue: p.queue_depth(queue) for queue in QUEUES},
-        articles=[article_row(a, ts, doc) for (a, ts), doc in zip(feed, articles, strict=True) if doc],
+        articles=[article_row(*found) for found in queries.recent_articles(p, RECENT_ARTICLES)],
         subscriptions=_subscription_rows(p),
         notice=notice,
     )
@@ -152,8 +145,11 @@ def _render(notice: dict | None = None, status: int = 200) -> tuple[str, int]:
 @bp.get("")
 def page():
     redelivered = request.args.get("redelivered")
-    delivery = _publisher().repo.delivery(redelivered) if redelivered else None
-    return _render({"redelivered": delivery_row(delivery)} if delivery else None)
+    try:
+        notice = {"redelivered": delivery_row(queries.delivery(_publisher(), redelivered))} if redelivered else None
+    except NotFound:
+        notice = None
+    return _render(notice)
 
 
 @bp.post("/deliveries/<delivery_id>/redeliver")
@@ -161,10 +157,10 @@ def redeliver(delivery_id: str):
     if cross_site(request.headers.get("Sec-Fetch-Site"), request.headers.get("Origin"), request.host):
         raise Problem(403, "Forbidden", "Cross-site request refused: redeliver from the console page itself.")
     try:
-        usecases.redeliver(_publisher(), delivery_id)
-    except usecases.NotFound as exc:
+        redeliver_now(_publisher(), delivery_id)
+    except NotFound as exc:
         return _render({"error": str(exc)}, 404)
-    except usecases.Conflict as exc:
+    except Conflict as exc:
         return _render({"error": str(exc)}, 409)
     # Post-redirect-get: a reload shows the delivery's state now instead of posting again.
     return redirect(url_for(".page", redelivered=delivery_id), 303)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import redis
 
 from services.publish.health import Health
+from services.publish.model import Delivery
 
 STATUSES = ("pending", "retrying", "succeeded", "failed")
 
@@ -96,6 +97,14 @@ class AttemptContext:
     health: Health
     payload: str | None
     slot: bool
+
+
+def _dumps(delivery: Delivery) -> str:
+    return json.dumps(delivery.as_dict())
+
+
+def _loads(data: str | None) -> Delivery | None:
+    return Delivery.from_dict(json.loads(data)) if data else None
 
 
 def encode_cursor(score: float, member: str) -> str:
@@ -272,16 +281,16 @@ class PublishRepository:
         return self.redis.zrangebyscore(self._key("feed"), since, until, start=offset, num=limit, withscores=True)
 
     # deliveries
-    def _status_index(self, pipe, delivery: dict, was: str | None = None) -> None:
-        sub_id, delivery_id = delivery["subscription_id"], delivery["id"]
-        for status in STATUSES if was is None else {was, delivery["status"]}:
+    def _status_index(self, pipe, delivery: Delivery, was: str | None = None) -> None:
+        sub_id, delivery_id = delivery.subscription_id, delivery.id
+        for status in STATUSES if was is None else {was, delivery.status}:
             key = self._key("sub", sub_id, "deliveries", status)
-            if status == delivery["status"]:
-                pipe.zadd(key, {delivery_id: delivery.get("created_ts") or 0.0})
+            if status == delivery.status:
+                pipe.zadd(key, {delivery_id: delivery.created_ts})
             else:
                 pipe.zrem(key, delivery_id)
 
-    def create_deliveries(self, deliveries: Iterable[tuple[dict, float]]) -> list[bool]:
+    def create_deliveries(self, deliveries: Iterable[tuple[Delivery, float]]) -> list[bool]:
         """Store new deliveries, each due at its time, in one round trip; False for one that exists already
         (a fan-out or replay re-run)."""
         deliveries = list(deliveries)
@@ -289,63 +298,63 @@ class PublishRepository:
 
         def build(pipe) -> None:
             for delivery, due_at in deliveries:
-                sub_id = delivery["subscription_id"]
+                sub_id = delivery.subscription_id
                 keys = [
-                    self._key("delivery", delivery["id"]),
+                    self._key("delivery", delivery.id),
                     self._key("sub", sub_id, "deliveries"),
-                    self._key("sub", sub_id, "deliveries", delivery["status"]),
+                    self._key("sub", sub_id, "deliveries", delivery.status),
                     self._key("due"),
                 ]
                 self._evalsha(
                     pipe,
                     self._create,
                     keys,
-                    [json.dumps(delivery), delivery["id"], delivery["created_ts"], due_at, cutoff],
+                    [_dumps(delivery), delivery.id, delivery.created_ts, due_at, cutoff],
                 )
 
         return [bool(created) for created in self._pipelined(build)] if deliveries else []
 
-    def delivery(self, delivery_id: str) -> dict | None:
-        return self._get_json(self._key("delivery", delivery_id))
+    def delivery(self, delivery_id: str) -> Delivery | None:
+        return _loads(self.redis.get(self._key("delivery", delivery_id)))
 
-    def lock_and_read(self, delivery_id: str, ttl_s: float) -> tuple[bool, dict | None]:
+    def lock_and_read(self, delivery_id: str, ttl_s: float) -> tuple[bool, Delivery | None]:
         """Take the delivery's lock and read it in one round trip."""
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.set(self._key("delivery", delivery_id, "lock"), "1", nx=True, ex=max(1, int(ttl_s)))
             pipe.get(self._key("delivery", delivery_id))
             locked, data = pipe.execute()
-        return bool(locked), json.loads(data) if data else None
+        return bool(locked), _loads(data)
 
     def unlock_delivery(self, delivery_id: str) -> None:
         self.redis.delete(self._key("delivery", delivery_id, "lock"))
 
-    def save_delivery(self, delivery: dict, due_at: float | None, was: str | None = None) -> None:
+    def save_delivery(self, delivery: Delivery, due_at: float | None, was: str | None = None) -> None:
         """Save a delivery; `due_at` None takes it off the due set (final). `was`: its status before, if known."""
         with self.redis.pipeline() as pipe:
-            pipe.set(self._key("delivery", delivery["id"]), json.dumps(delivery))
+            pipe.set(self._key("delivery", delivery.id), _dumps(delivery))
             if due_at is None:
-                pipe.zrem(self._key("due"), delivery["id"])
+                pipe.zrem(self._key("due"), delivery.id)
             else:
-                pipe.zadd(self._key("due"), {delivery["id"]: due_at})
+                pipe.zadd(self._key("due"), {delivery.id: due_at})
             self._status_index(pipe, delivery, was)
             pipe.execute()
 
     def forget_due(self, delivery_id: str) -> None:
         self.redis.zrem(self._key("due"), delivery_id)
 
-    def prepare_attempt(self, delivery: dict, max_in_flight: int, slot_ttl_s: float) -> AttemptContext:
+    def prepare_attempt(self, delivery: Delivery, max_in_flight: int, slot_ttl_s: float) -> AttemptContext:
         """The subscription, its health, the payload and a concurrency slot, in one round trip."""
-        sub_id, now = delivery["subscription_id"], time.time()
+        sub_id, now = delivery.subscription_id, time.time()
 
         def build(pipe) -> None:
             pipe.get(self._key("sub", sub_id))
             pipe.hgetall(self._key("sub", sub_id, "health"))
-            pipe.get(self._key("payload", delivery["article_id"], str(delivery["version"])))
+            pipe.get(self._key("payload", delivery.article_id, str(delivery.version)))
             self._evalsha(
                 pipe,
                 self._acquire_slot,
                 [self._key("sub", sub_id, "inflight")],
-                [delivery["id"], now, now + slot_ttl_s, max_in_flight, int(slot_ttl_s * 1000)],
+                [delivery.id, now, now + slot_ttl_s, max_in_flight, int(slot_ttl_s * 1000)],
             )
 
         sub, health, payload, slot = self._pipelined(build)
@@ -355,27 +364,27 @@ class PublishRepository:
         self.redis.zrem(self._key("sub", sub_id, "inflight"), delivery_id)
 
     def finish_attempt(
-        self, delivery: dict, was: str, due_at: float | None, succeeded: bool, window: int
+        self, delivery: Delivery, was: str, due_at: float | None, succeeded: bool, window: int
     ) -> tuple[list[bool], Health]:
         """After an attempt, in one atomic step: save the delivery (`was`: its status before), free its slot,
         record the outcome for the subscription's health and release the delivery's lock. Returns the recent
         outcomes (newest first) and the health after it."""
-        sub_id, delivery_id = delivery["subscription_id"], delivery["id"]
+        sub_id, delivery_id = delivery.subscription_id, delivery.id
         outcomes, health = self._finish(
             keys=[
                 self._key("delivery", delivery_id),
                 self._key("due"),
                 self._key("sub", sub_id, "deliveries", was),
-                self._key("sub", sub_id, "deliveries", delivery["status"]),
+                self._key("sub", sub_id, "deliveries", delivery.status),
                 self._key("sub", sub_id, "inflight"),
                 self._key("sub", sub_id, "outcomes"),
                 self._key("sub", sub_id, "health"),
                 self._key("delivery", delivery_id, "lock"),
             ],
             args=[
-                json.dumps(delivery),
+                _dumps(delivery),
                 delivery_id,
-                delivery.get("created_ts") or 0.0,
+                delivery.created_ts,
                 "" if due_at is None else due_at,
                 "1" if succeeded else "0",
                 time.time(),
@@ -387,7 +396,7 @@ class PublishRepository:
 
     def delivery_page(
         self, sub_id: str, status: str | None, limit: int, cursor: str | None
-    ) -> tuple[list[dict], str | None]:
+    ) -> tuple[list[Delivery], str | None]:
         """Newest first. Raises ValueError for a cursor we did not hand out."""
         key = self._key("sub", sub_id, "deliveries", *([status] if status else []))
         entries: list[tuple[str, float]] = []
@@ -403,12 +412,8 @@ class PublishRepository:
             entries += self.redis.zrevrangebyscore(key, upper, "-inf", start=0, num=wanted, withscores=True)
         page, more = entries[:limit], len(entries) > limit
         docs = self.redis.mget([self._key("delivery", m) for m, _ in page]) if page else []
-        items = [json.loads(d) for d in docs if d]
+        items = [_loads(d) for d in docs if d]
         return items, encode_cursor(page[-1][1], page[-1][0]) if more else None
-
-    def deliveries_of(self, sub_id: str, limit: int = 50) -> list[dict]:
-        """The newest `limit` deliveries of a subscription, whatever their status."""
-        return self.delivery_page(sub_id, None, limit, None)[0]
 
     def claim_due(self, lease_s: float, limit: int = 200) -> list[str]:
         """Due delivery ids, each pushed `lease_s` ahead so a lost task message is retried, not lost."""

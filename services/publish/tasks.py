@@ -7,9 +7,9 @@ from functools import lru_cache
 import redis
 from celery import current_app, shared_task
 
-from services.publish import usecases
+from services.publish import attempts, fanout
 from services.publish.bootstrap import bootstrap
-from services.publish.usecases import Publisher
+from services.publish.publisher import Publisher
 from shared.config import Settings
 
 _transient = {"autoretry_for": (redis.RedisError,), "retry_backoff": 2, "retry_jitter": True, "max_retries": 5}
@@ -22,14 +22,14 @@ def publisher() -> Publisher:
 
 @shared_task(name="publish.article", acks_late=True, **_transient)
 def publish_article(article_id: str, version: int) -> None:
-    usecases.publish_article(publisher(), article_id, version)
+    fanout.publish_article(publisher(), article_id, version)
 
 
 @shared_task(name="publish.deliver", acks_late=True, **_transient)
 def deliver(delivery_id: str) -> None:
-    usecases.deliver(publisher(), delivery_id)
+    attempts.deliver(publisher(), delivery_id)
 
 
 @shared_task(name="publish.poll_due", acks_late=True, **_transient)
 def poll_due() -> None:
-    usecases.enqueue_due(publisher())
+    attempts.enqueue_due(publisher())

@@ -1,11 +1,12 @@
 """The publish API over its real Flask app and real Redis."""
 
 import time
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
 
-from services.publish import usecases
+from services.publish import fanout, subscriptions
 from services.publish.app import create_app
 from services.publish.signing import live_secrets
 from shared.store import iso
@@ -108,7 +109,7 @@ def publish(app, article_id, version=1, **fields):
         p.store.accept(article_id, {"title": "T", "body": f"{article_id} v{v}"}, f"{article_id}-h{v}")
         p.store.start_enriching(article_id, v)
         p.store.save_enriched(article_id, v, finished(article_id, v, **fields))
-        usecases.publish_article(p, article_id, v)
+        fanout.publish_article(p, article_id, v)
 
 
 def add_deliveries(app, sub_id, statuses, created_ts):
@@ -116,10 +117,10 @@ def add_deliveries(app, sub_id, statuses, created_ts):
     repo = publisher_of(app).repo
     made = []
     for i, status in enumerate(statuses):
-        d = usecases.new_delivery(sub_id, f"art{created_ts}-{i}", 1, "article.published", created_ts)
+        d = fanout.new_delivery(sub_id, f"art{created_ts}-{i}", 1, "article.published", created_ts)
         repo.create_deliveries([(d, created_ts)])
-        repo.save_delivery({**d, "status": status}, None if status in ("succeeded", "failed") else created_ts)
-        made.append(d["id"])
+        repo.save_delivery(replace(d, status=status), None if status in ("succeeded", "failed") else created_ts)
+        made.append(d.id)
     return made
 
 
@@ -230,7 +231,7 @@ def test_redeliver_of_a_final_delivery_queues_one_more_attempt_now(api, app, red
     assert response.get_json()["status"] == "pending" and response.get_json()["id"] == failed
     assert queued_messages(redis_url, "deliver") == [("publish.deliver", [failed])]
     stored = publisher_of(app).repo.delivery(failed)
-    assert stored["redeliver"] is True and stored["next_attempt_ts"] <= time.time()
+    assert stored.redeliver is True and stored.next_attempt_ts <= time.time()
 
 
 def test_redeliver_is_409_while_the_subscription_is_disabled_or_an_attempt_is_running(api, app):
@@ -259,8 +260,8 @@ def test_replay_resends_matching_articles_of_the_window_oldest_first_as_new_deli
     repo = publisher_of(app).repo
     due = repo.redis.zrange("nf:due", 0, -1)  # the order the scheduler hands them out in
     replayed = [repo.delivery(i) for i in due]
-    assert [(d["article_id"], d["version"]) for d in replayed] == [("first", 1), ("updated", 2)]
-    assert all(d["replay_id"] == result["replay_id"] and d["status"] == "pending" for d in replayed)
+    assert [(d.article_id, d.version) for d in replayed] == [("first", 1), ("updated", 2)]
+    assert all(d.replay_id == result["replay_id"] and d.status == "pending" for d in replayed)
     again = api.post(f"/v1/subscriptions/{sub['id']}/replay", json={"since": iso(since)}, headers=AUTH).get_json()
     assert again["count"] == 2 and len(repo.redis.zrange("nf:due", 0, -1)) == 4  # new deliveries each time
 
@@ -283,7 +284,7 @@ def test_replay_is_capped_and_says_where_to_carry_on(app_env):
     assert (second["count"], second["capped"], third["count"], third["capped"]) == (2, True, 1, False)
     assert third["next_since"] is None
     repo = publisher_of(app).repo
-    assert [repo.delivery(i)["article_id"] for i in repo.redis.zrange("nf:due", 0, -1)] == list("abcde")
+    assert [repo.delivery(i).article_id for i in repo.redis.zrange("nf:due", 0, -1)] == list("abcde")
 
 
 def test_replay_with_until_stops_at_it(api, app):
@@ -322,7 +323,7 @@ def test_replay_to_a_disabled_subscription_is_409(api):
 def test_reenabling_clears_the_reason_and_the_endpoint_record(api, app):
     sub = create(api).get_json()
     p = publisher_of(app)
-    usecases.disable(p, sub["id"], "endpoint answered 410 Gone")
+    subscriptions.disable(p, sub["id"], "endpoint answered 410 Gone")
     p.repo.open_circuit(sub["id"], time.time() + 60)
     p.repo.redis.hset(f"nf:sub:{sub['id']}:health", "failing_since_ts", time.time() - 10)
     shown = api.get(f"/v1/subscriptions/{sub['id']}", headers=AUTH).get_json()
@@ -372,11 +373,11 @@ def test_webhook_urls_with_userinfo_are_422_even_for_local_runs(api, url):
 def test_repository_reloads_scripts_redis_has_lost(app):
     """After a Redis restart its scripts are gone; the one-round-trip pipelines load them again."""
     repo = publisher_of(app).repo
-    delivery = usecases.new_delivery("sub_x", "art", 1, "article.published")
+    delivery = fanout.new_delivery("sub_x", "art", 1, "article.published")
     repo._create.sha = repo._acquire_slot.sha = "0" * 40  # as if Redis had never seen them
     assert repo.create_deliveries([(delivery, time.time())]) == [True]
     assert repo.prepare_attempt(delivery, max_in_flight=1, slot_ttl_s=10).slot is True
-    assert repo.redis.zscore("nf:due", delivery["id"]) is not None
+    assert repo.redis.zscore("nf:due", delivery.id) is not None
 
 
 def test_openapi_document_and_docs_page_need_no_key(api):

@@ -1,9 +1,11 @@
 """Retention on real Redis: webhook payloads and finished deliveries expire, the delivery log is trimmed."""
 
 import time
+from dataclasses import replace
 
 import pytest
 
+from services.publish.model import Delivery
 from services.publish.repository import PublishRepository
 from shared.store import connect
 
@@ -13,12 +15,12 @@ def repo(redis_url):
     return PublishRepository(connect(redis_url), payload_ttl_s=600, delivery_retention_s=60)
 
 
-def delivery(delivery_id: str, age_s: float) -> dict:
-    return {"id": delivery_id, "subscription_id": "s1", "status": "pending", "created_ts": time.time() - age_s}
+def delivery(delivery_id: str, age_s: float) -> Delivery:
+    return Delivery(delivery_id, "s1", "a1", 1, "article.published", created_ts=time.time() - age_s)
 
 
-def finish(repo, item: dict) -> None:
-    repo.finish_attempt({**item, "status": "succeeded"}, "pending", None, True, window=20)
+def finish(repo, item: Delivery) -> None:
+    repo.finish_attempt(replace(item, status="succeeded"), "pending", None, True, window=20)
 
 
 def test_payloads_expire_after_the_article_retention(repo):
@@ -35,7 +37,7 @@ def test_a_finished_delivery_leaves_the_log_after_the_retention(repo):
     assert repo.delivery("old") is None  # expired at creation + 60 s, already past
     assert 55 <= repo.redis.ttl("nf:delivery:recent") <= 60
     page, _ = repo.delivery_page("s1", "succeeded", 10, None)
-    assert [item["id"] for item in page] == ["recent"]
+    assert [item.id for item in page] == ["recent"]
     assert repo.redis.zrange("nf:sub:s1:deliveries:succeeded", 0, -1) == ["recent"]
 
     repo.create_deliveries([(delivery("next", age_s=0), time.time())])

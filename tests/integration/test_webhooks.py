@@ -10,7 +10,7 @@ from svix.webhooks import Webhook as SvixWebhook
 from svix.webhooks import WebhookVerificationError as SvixVerificationError
 
 from services.publish.app import create_app
-from services.publish.usecases import delivery_id
+from services.publish.fanout import delivery_id
 from shared.celery_app import make_celery
 from shared.config import Settings
 from shared.store import ArticleStore, connect, iso

@@ -1,6 +1,7 @@
 """The ops console's view model and its cross-site check (pure)."""
 
 from services.publish.console import ENTITIES_SHOWN, article_row, cross_site, delivery_row, newest_rows
+from services.publish.model import Delivery
 
 
 def entity(name: str, relevance: int) -> dict:
@@ -53,18 +54,19 @@ def test_article_row_of_an_article_without_headline_or_entities():
     assert row["entities"] == {"people": [], "organisations": [], "places": []}
 
 
-def delivery(status: str, created_ts: float, attempts: list[dict], **extra) -> dict:
-    return {
-        "id": f"msg_{created_ts:g}",
-        "subscription_id": "sub_1",
-        "article_id": "a1",
-        "event_type": "article.published",
-        "status": status,
-        "created_ts": created_ts,
-        "next_attempt_at": "2030-01-01T00:00:00.000Z",
-        "attempts": attempts,
+def delivery(status: str, created_ts: float, attempts: list[dict], **extra) -> Delivery:
+    return Delivery(
+        id=f"msg_{created_ts:g}",
+        subscription_id="sub_1",
+        article_id="a1",
+        version=1,
+        event_type="article.published",
+        status=status,
+        created_ts=created_ts,
+        next_attempt_at="2030-01-01T00:00:00.000Z",
+        attempts=tuple(attempts),
         **extra,
-    }
+    )
 
 
 def attempt(status_code: int | None, error: str | None) -> dict:

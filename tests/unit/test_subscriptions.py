@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 import pytest
 from marshmallow import ValidationError
 
+from services.publish.fanout import delivery_id
 from services.publish.repository import decode_cursor, encode_cursor
 from services.publish.schemas import DeliveriesQuery, ReplayIn, SubscriptionIn, SubscriptionPatch
-from services.publish.usecases import delivery_id
 
 URL = "https://hooks.example.com/x"
 

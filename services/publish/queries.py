@@ -1,0 +1,91 @@
+"""Read queries of the API and the console: the feed, an article, the delivery log, a delivery."""
+
+from __future__ import annotations
+
+from services.publish.matching import article_facets, facets_match
+from services.publish.model import FAILED, RETRYING, Delivery
+from services.publish.publisher import NotFound, Publisher
+
+FEED_FILTERS = {
+    "topic": "topics",
+    "entity": "entities",
+    "place": "places",
+    "source": "sources",
+    "language": "languages",
+}
+FEED_SCAN_LIMIT = 1000  # articles looked at per request; past it the page ends early with a cursor
+
+
+def feed_page(p: Publisher, query: dict) -> dict:
+    """Published articles, newest first, matching every filter given; cursor-paginated."""
+    filters = {FEED_FILTERS[name]: [value] for name, value in query.items() if name in FEED_FILTERS}
+    since = query["since"].timestamp() if query["since"] else None
+    items: list[dict] = []
+    cursor, scanned = query["cursor"], 0
+    while len(items) < query["limit"] and scanned < FEED_SCAN_LIMIT:
+        batch = p.store.published_before(cursor, since, 100)
+        if not batch:
+            return {"items": items, "next_cursor": None}
+        for (_, published), article in zip(batch, p.store.enriched_many([a for a, _ in batch]), strict=True):
+            scanned, cursor = scanned + 1, published
+            if article and facets_match(filters, article_facets(article)):
+                items.append(article)
+                if len(items) == query["limit"]:
+                    break
+    more = bool(p.store.published_before(cursor, since, 1))
+    return {"items": items, "next_cursor": cursor if more else None}
+
+
+def article(p: Publisher, article_id: str) -> dict:
+    """The finished article; NotFound until it is enriched."""
+    found = p.store.enriched(article_id)
+    if found is None:
+        raise NotFound(f"No enriched article with id {article_id!r} (yet).")
+    return found
+
+
+def recent_articles(p: Publisher, count: int) -> list[tuple[str, float, dict]]:
+    """(id, publication time, article) of the newest published articles, newest first."""
+    feed = p.store.published_before(None, None, count)
+    articles = p.store.enriched_many([article_id for article_id, _ in feed])
+    return [(a, ts, doc) for (a, ts), doc in zip(feed, articles, strict=True) if doc]
+
+
+def state_counts(p: Publisher) -> dict[str, int]:
+    """Articles per processing state."""
+    return p.store.state_counts()
+
+
+def deliveries_page(p: Publisher, sub_id: str, status: str | None, limit: int, cursor: str | None) -> dict:
+    items, next_cursor = p.repo.delivery_page(sub_id, status, limit, cursor)
+    return {"items": [delivery_view(d) for d in items], "next_cursor": next_cursor}
+
+
+def failing_deliveries(p: Publisher, sub_id: str, limit: int) -> list[Delivery]:
+    """The newest `limit` retrying and the newest `limit` failed deliveries of a subscription."""
+    return [d for status in (RETRYING, FAILED) for d in p.repo.delivery_page(sub_id, status, limit, None)[0]]
+
+
+def delivery(p: Publisher, delivery_id: str) -> Delivery:
+    found = p.repo.delivery(delivery_id)
+    if found is None:
+        raise NotFound(f"No delivery with id {delivery_id!r}.")
+    return found
+
+
+def delivery_view(delivery: Delivery) -> dict:
+    view = {
+        "id": delivery.id,
+        "subscription_id": delivery.subscription_id,
+        "article_id": delivery.article_id,
+        "version": delivery.version,
+        "event_type": delivery.event_type,
+        "status": delivery.status,
+        "created_at": delivery.created_at,
+        "next_attempt_at": None if delivery.final else delivery.next_attempt_at,
+        "attempts": list(delivery.attempts),
+    }
+    for optional in ("replay_id", "error"):
+        if getattr(delivery, optional):
+            view[optional] = getattr(delivery, optional)
+    return view
