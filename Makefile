@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-unit lint bench bench-ingest bench-webhooks bench-soak bench-latency compose-check clean
+.PHONY: install run test test-unit lint bench bench-ingest bench-webhooks bench-soak bench-latency bench-feed compose-check clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ bench-soak: $(STAMP)  ## 2,000 articles through every process while workers, Red
 
 bench-latency: $(STAMP)  ## 202-to-webhook p50/p95/p99 by stage beside in-process enrich() (300 articles at 10/s)
 	$(BIN)/python -m benchmarks.latency
+
+bench-feed: $(STAMP)  ## the filtered feed (50 %, 1 %, 0.1 % of 10,000 articles) beside a single article read
+	$(BIN)/python -m benchmarks.feed
 
 compose-check:  ## validate docker-compose.yml, plain and with the rabbitmq profile (docker-compose client, no engine)
 	INGEST_API_KEYS=ci:x PUBLISH_API_KEY=x docker-compose -f docker-compose.yml config --quiet

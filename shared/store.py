@@ -4,11 +4,15 @@ Keys (all under `nf:`):
   article:<id>           hash   id, version, state, content_hash, received_at (first version),
                                 version_received_at, updated_at, error, and <state>_at: when the
                                 current version entered each later state (enriching_at, ...),
-                                published_version (the latest version published)
+                                published_version (the latest version published), facets (the index
+                                sets it is in, newline-separated)
   article:<id>:raw       string JSON of the latest raw article (kept for re-processing)
   article:<id>:enriched  string JSON of the finished article (ninjs fields)
   deadlines              zset   id -> time by which a non-final article must move on
   feed                   zset   id -> publication time, newest last
+  ix:<facet>:<value>     zset   the feed's articles with that facet value (topics:<code>, entities:<name>,
+                                places:<name or country>, sources:<name>, languages:<code>), same scores:
+                                the feed index, kept with the feed by the scripts below
   states                 hash   state -> how many articles are in it (kept by the scripts below)
   outbox                 list   "<id> <version>" of every accepted version not yet handed to the
                                 enrich queue (the ingest dispatcher drains it in batches)
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -77,6 +82,7 @@ redis.call('ZADD', deadlines, deadline, id)
 return attempts
 """
 
+# KEYS: meta, deadlines, enriched, feed, states, then the index sets of the version being published.
 # ARGV: id, version, allowed from-states (comma list), to-state, now, deadline ('' = final), error,
 #       enriched JSON ('' = leave), feed score ('' = leave)
 _TRANSITION = """
@@ -94,6 +100,15 @@ if enriched ~= '' then redis.call('SET', enriched_key, enriched) end
 if score ~= '' then
   redis.call('ZADD', feed, score, id)
   redis.call('HSET', meta, 'published_version', version)
+  for old in string.gmatch(redis.call('HGET', meta, 'facets') or '', '[^\\n]+') do
+    redis.call('ZREM', old, id)
+  end
+  local facets = {}
+  for i = 6, #KEYS do
+    redis.call('ZADD', KEYS[i], score, id)
+    facets[#facets + 1] = KEYS[i]
+  end
+  redis.call('HSET', meta, 'facets', table.concat(facets, '\\n'))
 end
 return 1
 """
@@ -106,9 +121,55 @@ local state = redis.call('HGET', KEYS[1], 'state')
 if state and state ~= 'published' then return 0 end
 redis.call('ZREM', KEYS[4], ARGV[1])
 if not state then return 0 end
+for facet in string.gmatch(redis.call('HGET', KEYS[1], 'facets') or '', '[^\\n]+') do
+  redis.call('ZREM', facet, ARGV[1])
+end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 redis.call('HINCRBY', KEYS[5], 'published', -1)
 return 1
+"""
+
+
+# The feed, filtered. KEYS: the sets an article must be in (the feed itself when nothing is filtered). ARGV:
+# after score ('' = from the newest), after id, oldest score, matches wanted, entries to look at at most.
+# Walks the smallest set newest first (ties: the larger id first) from just after (score, id), keeping the
+# members every other set holds. Returns {matches as id, score, ...} and, when the look-at budget ran out before
+# enough matched, the point to go on from {score, id}; else {}.
+_FEED_WALK = """
+local walk, size = KEYS[1], redis.call('ZCARD', KEYS[1])
+for i = 2, #KEYS do
+  local n = redis.call('ZCARD', KEYS[i])
+  if n < size then walk, size = KEYS[i], n end
+end
+local after, after_id, oldest = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local want, budget = tonumber(ARGV[4]), tonumber(ARGV[5])
+local rank, found, looked = 0, {}, 0
+if after then rank = redis.call('ZCOUNT', walk, '(' .. ARGV[1], '+inf') end
+while true do
+  local batch = redis.call('ZREVRANGE', walk, rank, rank + 99, 'WITHSCORES')
+  if #batch == 0 then return {found, {}} end
+  for i = 1, #batch, 2 do
+    local id, score = batch[i], tonumber(batch[i + 1])
+    if score < oldest then return {found, {}} end
+    if not (after and score == after and id >= after_id) then
+      local all = true
+      for k = 1, #KEYS do
+        if KEYS[k] ~= walk and not redis.call('ZSCORE', KEYS[k], id) then
+          all = false
+          break
+        end
+      end
+      if all then
+        found[#found + 1] = id
+        found[#found + 1] = batch[i + 1]
+        if #found == 2 * want then return {found, {}} end
+      end
+    end
+    looked = looked + 1
+    if looked >= budget then return {found, {batch[i + 1], id}} end
+  end
+  rank = rank + #batch / 2
+end
 """
 
 
@@ -138,6 +199,7 @@ class ArticleStore:
         self._transition = client.register_script(_TRANSITION)
         self._claim = client.register_script(_CLAIM)
         self._expire = client.register_script(_EXPIRE)
+        self._feed_walk = client.register_script(_FEED_WALK)
 
     def _key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
@@ -157,7 +219,7 @@ class ArticleStore:
         )
         return Accepted(version=int(version), duplicate=not created)
 
-    def _move(self, article_id, version, allowed, to, *, error="", enriched=None, published=False) -> bool:
+    def _move(self, article_id, version, allowed, to, *, error="", enriched=None, published=False, facets=()) -> bool:
         now = time.time()
         deadline = "" if to in FINAL_STATES else now + self.stuck_after_s
         return bool(
@@ -168,6 +230,7 @@ class ArticleStore:
                     self._key("article", article_id, "enriched"),
                     self._key("feed"),
                     self._key("states"),
+                    *self.index_keys(facets),
                 ],
                 args=[
                     article_id,
@@ -211,8 +274,29 @@ class ArticleStore:
     def save_enriched(self, article_id: str, version: int, article: dict) -> bool:
         return self._move(article_id, version, (RECEIVED, ENRICHING), ENRICHED, enriched=article)
 
-    def mark_published(self, article_id: str, version: int) -> bool:
-        return self._move(article_id, version, (ENRICHED,), PUBLISHED, published=True)
+    def mark_published(self, article_id: str, version: int, facets: Iterable[tuple[str, str]] = ()) -> bool:
+        """Into the feed, and into the feed index under each (facet, value), out of the previous version's."""
+        return self._move(article_id, version, (ENRICHED,), PUBLISHED, published=True, facets=facets)
+
+    def index_keys(self, facets: Iterable[tuple[str, str]]) -> list[str]:
+        return [self._key("ix", name, value) for name, value in facets]
+
+    def feed_walk(
+        self,
+        facets: list[tuple[str, str]],
+        after: tuple[float, str] | None,
+        since: float | None,
+        want: int,
+        budget: int,
+    ) -> tuple[list[tuple[str, float]], tuple[float, str] | None]:
+        """Up to `want` published articles holding every (facet, value), newest first, strictly after `after`
+        (score, id), published at `since` or later, looking at no more than `budget` entries of the smallest
+        index set: (id, publication time) of each, and where to go on from when the budget ran out first."""
+        keys = self.index_keys(facets) or [self._key("feed")]
+        args = [repr(after[0]), after[1]] if after else ["", ""]
+        found, resume = self._feed_walk(keys=keys, args=[*args, repr(-1.0 if since is None else since), want, budget])
+        matches = [(found[i], float(found[i + 1])) for i in range(0, len(found), 2)]
+        return matches, (float(resume[0]), resume[1]) if resume else None
 
     def fail(self, article_id: str, version: int, reason: str) -> bool:
         return self._move(article_id, version, (RECEIVED, ENRICHING, ENRICHED), FAILED, error=reason)

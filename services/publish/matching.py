@@ -39,6 +39,11 @@ def article_facets(article: dict) -> dict[str, set[str]]:
     }
 
 
+def facet_pairs(facets: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """(facet, value) of every value, sorted: what the feed index files an article under, or what a query asks."""
+    return sorted((name, value) for name, values in facets.items() for value in values)
+
+
 def wanted(filters: dict, name: str) -> set[str]:
     values = filters.get(name) or []
     return _fold(topic_code(v) for v in values) if name == "topics" else _fold(values)

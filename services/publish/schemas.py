@@ -7,6 +7,8 @@ from datetime import UTC
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from services.enrich.topics import NAMES as TOPIC_NAMES
+from services.publish.matching import topic_code
 from services.publish.repository import STATUSES
 
 EVENT_TYPES = ("article.published", "article.updated")
@@ -103,22 +105,31 @@ class DeliveriesQuery(Schema):
     cursor = fields.String(validate=validate.Length(min=1, max=500), load_default=None)
 
 
+def _known_topic(value: str) -> None:
+    if topic_code(value) not in TOPIC_NAMES:
+        raise ValidationError(
+            "Unknown topic: an IPTC Media Topic code Newsflow assigns, like 'medtop:11000000' (politics)."
+        )
+
+
 class FeedQuery(Schema):
     """GET /v1/articles: one value per filter; all given must match."""
 
     class Meta:
         unknown = RAISE
 
-    topic = fields.String(
-        validate=validate.Regexp(r"^(medtop:)?\d{8}$", error="Must be an IPTC code like 'medtop:11000000'.")
-    )
+    topic = fields.String(validate=_known_topic)
     entity = fields.String(validate=validate.Length(min=1, max=200))
     place = fields.String(validate=validate.Length(min=1, max=200))
     source = fields.String(validate=validate.Length(min=1, max=200))
     language = fields.String(validate=validate.Regexp(r"^[a-z]{2}$", error="Must be an ISO 639-1 code."))
     since = fields.AwareDateTime(format="iso", default_timezone=UTC, load_default=None)
     limit = fields.Integer(validate=validate.Range(min=1, max=100), load_default=20)
-    cursor = fields.Float(load_default=None, metadata={"description": "next_cursor of the previous page."})
+    cursor = fields.String(
+        validate=validate.Length(min=1, max=500),
+        load_default=None,
+        metadata={"description": "next_cursor of the previous page, with the same filters and since."},
+    )
 
 
 # Responses. Closed (additionalProperties: false) where the shape is ours, so the fuzzer catches a leaked field.
@@ -273,4 +284,4 @@ class Article(_Closed):
 
 class Feed(_Closed):
     items = fields.List(fields.Nested(Article), required=True)
-    next_cursor = fields.Float(required=True, allow_none=True, metadata={"description": "Pass as `cursor`."})
+    next_cursor = fields.String(required=True, allow_none=True, metadata={"description": "Pass as `cursor`."})
