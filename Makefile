@@ -4,7 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-unit lint bench bench-ingest bench-webhooks bench-soak bench-latency bench-feed compose-check clean
+.PHONY: install run test test-unit lint bench bench-ingest bench-webhooks bench-soak bench-latency bench-feed compose-check \
+        alerts-check secrets backup clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,10 +45,23 @@ bench-latency: $(STAMP)  ## 202-to-webhook p50/p95/p99 by stage beside in-proces
 bench-feed: $(STAMP)  ## the filtered feed (50 %, 1 %, 0.1 % of 10,000 articles) beside a single article read
 	$(BIN)/python -m benchmarks.feed
 
-compose-check:  ## validate docker-compose.yml, plain and with the rabbitmq profile (docker-compose client, no engine)
-	INGEST_API_KEYS=ci:x PUBLISH_API_KEY=x docker-compose -f docker-compose.yml config --quiet
-	INGEST_API_KEYS=ci:x PUBLISH_API_KEY=x BROKER_URL=amqp://newsflow:newsflow@rabbitmq:5672// \
-	  docker-compose -f docker-compose.yml --profile rabbitmq config --quiet
+PROFILES := rabbitmq backup proxy monitoring
+
+compose-check:  ## validate docker-compose.yml, plain, with each profile and with all (docker-compose client, no engine)
+	docker-compose -f docker-compose.yml config --quiet
+	for profile in $(PROFILES); do docker-compose -f docker-compose.yml --profile $$profile config --quiet || exit 1; done
+	docker-compose -f docker-compose.yml $(PROFILES:%=--profile %) config --quiet
+
+alerts-check:  ## validate the Prometheus config and alert rules, and run the rules' unit tests (Debian's promtool)
+	promtool check config deploy/prometheus/prometheus.yml
+	promtool test rules deploy/prometheus/alerts_test.yml
+
+secrets:  ## random API keys and passwords into ./secrets for docker compose (BROKER=rabbitmq for that profile)
+	sh scripts/make_secrets.sh
+
+BACKUP_DIR ?= backups
+backup:  ## a checked snapshot of the Redis at REDIS_URL into $(BACKUP_DIR) (the compose `backup` profile: daily)
+	sh scripts/redis_backup.sh $(BACKUP_DIR)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

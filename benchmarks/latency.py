@@ -15,7 +15,8 @@ times, and the webhook's arrival, and splits the end-to-end time into
   delivery    delivery created -> webhook arrived (deliver queue, then the signed POST)
 Then, with the stack stopped, it times `enrich(raw)` in this process on the same articles. Prints p50/p95/p99
 of each, the ratios to the in-process time (target: p50 <= 2x, p99 <= 5x), the CPU each process used per
-article, and whether the enrich workers kept up with the rate (when they do not, the queue wait only grows).
+article, whether the enrich workers kept up with the rate (when they do not, the queue wait only grows), and
+the Redis memory one published article takes (the sizing rule of docs/operations.md starts from it).
 Printed, never asserted. ENRICH_CONCURRENCY and the other settings pass through from the environment.
 """
 
@@ -82,6 +83,15 @@ class Stack:
         )
         client = connect(redis_url)
         self.store, self.repo = ArticleStore(client), PublishRepository(client)
+
+    def bytes_stored(self) -> int:
+        """What every key of this db takes in Redis (MEMORY USAGE, summed): the other dbs are not ours."""
+        client = self.store.redis
+        keys = list(client.scan_iter(count=1000))
+        with client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.memory_usage(key, samples=0)
+            return sum(size or 0 for size in pipe.execute())
 
     def start(self) -> None:
         for name in SERVICES:
@@ -235,6 +245,7 @@ def main() -> None:
             loads.append(os.getloadavg()[0])
             cpu = {name: (used - cpu_before[name]) / len(measured) for name, used in stack.cpu_seconds().items()}
             spans = stage_times(stack, sub["id"], accepted, arrivals(receiver, sub["secret"], len(warmup)))
+            stored = stack.bytes_stored() / len(raws)
     finally:
         stack.stop()
         release_redis_db(redis_url)
@@ -248,6 +259,7 @@ def main() -> None:
         "enrich_concurrency": stack.env.get("ENRICH_CONCURRENCY") or DEFAULTS["ENRICH_CONCURRENCY"],
     }
     print_report(spans, baseline, run)
+    print(f"Redis memory per published article with 1 subscriber (all keys of the db / articles): {stored:,.0f} B")
     print(f"(process logs: {log_dir})")
 
 

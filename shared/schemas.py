@@ -26,7 +26,12 @@ class ArticleIn(Schema):
         unknown = RAISE
 
     title = fields.String(required=True, validate=_text(1000))
-    body = fields.String(validate=_text(MAX_TEXT_CHARS), metadata={"description": "Plain text; or send `html`."})
+    body = fields.String(
+        validate=_text(MAX_TEXT_CHARS),
+        metadata={
+            "description": "Plain text, or HTML laid out in blocks (`<p>`, `<br>`, ...), read as HTML; or send `html`."
+        },
+    )
     html = fields.String(validate=_text(MAX_TEXT_CHARS), metadata={"description": "HTML; or send `body`."})
     url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2048))
     source = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "Default: key name."})

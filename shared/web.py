@@ -58,9 +58,11 @@ def _handle_http(exc: HTTPException) -> Response:
     return problem_response(exc.code or 500, exc.name, exc.description or exc.name, headers=headers)
 
 
-# Redis unreachable, timing out, loading its data or read-only after a failover: retry later. Any other
-# Redis error is a bug of ours and goes to the 500 handler.
-REDIS_UNAVAILABLE = (redis.ConnectionError, redis.TimeoutError, redis.exceptions.ReadOnlyError)
+# Redis unreachable, timing out, loading its data, read-only after a failover or out of memory (ingest stops
+# admitting before that): retry later. Any other Redis error is a bug of ours and goes to the 500 handler.
+REDIS_UNAVAILABLE = (
+    redis.ConnectionError, redis.TimeoutError, redis.exceptions.ReadOnlyError, redis.exceptions.OutOfMemoryError
+)  # fmt: skip
 
 
 def _handle_redis_down(exc: redis.RedisError) -> Response:

@@ -60,8 +60,9 @@ class RedisServer:
     """A redis-server of our own on a free port, AOF on, that can be crashed or stopped and started again on
     the same port and data. Never the machine's Redis: other engineers' test runs share that one."""
 
-    def __init__(self, data_dir: Path, appendfsync: str = "everysec"):
-        self.data_dir, self.appendfsync = data_dir, appendfsync
+    def __init__(self, data_dir: Path, appendfsync: str = "everysec", *args: str):
+        """`args`: more redis-server flags, e.g. `"--maxmemory", "8mb"`."""
+        self.data_dir, self.appendfsync, self.args = data_dir, appendfsync, args
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen | None = None
@@ -71,7 +72,7 @@ class RedisServer:
         command = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
                    "--dir", str(self.data_dir), "--logfile", str(self.data_dir / "redis.log"),
                    "--appendonly", "yes", "--appendfsync", self.appendfsync, "--save", "",
-                   "--maxmemory-policy", "noeviction"]  # fmt: skip
+                   "--maxmemory-policy", "noeviction", *self.args]  # fmt: skip
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         with redis.Redis.from_url(self.url) as client:  # answers LOADING until the AOF is read back
             wait_for(client.ping, 60, f"redis-server on port {self.port}")

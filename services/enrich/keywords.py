@@ -4,6 +4,10 @@ YAKE scores candidate n-grams by statistics of the text alone (position, frequen
 stop-word list per language. On top of it, for a reader:
 
 - each line that does not end a sentence (a headline, a caption) is closed first, so no phrase straddles two lines;
+- a keyword is a whole name or keeps apart from names: a phrase that cuts a name or glues it to the words around it
+  ("State Anthony" in "Secretary of State Anthony Blinken", "John Pombe" of "John Pombe Magufuli", "Ramaphosa met")
+  is dropped unless the text also uses it on its own. The names are the entities spaCy found where the language has
+  a model, else the runs of capitalised words;
 - one keyword per concept: a candidate sharing a word with a better one is dropped ("air strike", not also
   "NATO air" and "strike killed") or another form of its word ("chips" after "chip"), as are numbers alone and,
   in English, day and month names alone;
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence, Set
 from functools import cache
 
 import yake
@@ -42,6 +47,10 @@ _CALENDAR = frozenset(
 )
 _SENTENCE_END = re.compile(r"[.!?:;…\"'”’»)\]]\s*$")
 _EDGES = re.compile(r"^\W+|\W+$")
+_WORD = re.compile(r"[^\W_][\w'’-]*")
+_SPACES = re.compile(r"[ \t]+")
+
+Span = tuple[int, int]  # start and end character offsets in the text
 
 
 def yake_language(language: str) -> str:
@@ -64,13 +73,39 @@ def close_lines(text: str) -> str:
 
 def text_case(keyword: str, text: str) -> str:
     """The keyword as the text writes it: lower-case if it ever does, else its most common form, capitals last."""
-    pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, keyword.split())) + r"(?!\w)"
-    forms = Counter(" ".join(m.group().split()) for m in re.finditer(pattern, text, re.IGNORECASE))
+    forms = Counter(" ".join(text[start:end].split()) for start, end in _occurrences(keyword, text))
     if not forms:
         return keyword
     if keyword.lower() in forms:
         return keyword.lower()
     return max(forms, key=lambda form: (not form.isupper(), forms[form]))
+
+
+def _occurrences(phrase: str, text: str) -> list[Span]:
+    pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, phrase.split())) + r"(?!\w)"
+    return [m.span() for m in re.finditer(pattern, text, re.IGNORECASE)]
+
+
+def capitalised_runs(text: str, stop_words: Set[str] = frozenset()) -> list[Span]:
+    """The runs of capitalised words on one line ("State Anthony Blinken"): the names, when no model finds them.
+    A stop word is in none ("The" opening a sentence)."""
+    runs: list[Span] = []
+    for word in _WORD.finditer(text):
+        if not word.group()[0].isupper() or word.group().lower() in stop_words:
+            continue
+        if runs and _SPACES.fullmatch(text[runs[-1][1] : word.start()]):
+            runs[-1] = (runs[-1][0], word.end())
+        else:
+            runs.append(word.span())
+    return runs
+
+
+def keeps_to_names(phrase: str, text: str, names: Sequence[Span]) -> bool:
+    """Whether `phrase`, somewhere in `text`, is exactly a name or overlaps none."""
+    return any(
+        all(span == name or span[1] <= name[0] or name[1] <= span[0] for name in names)
+        for span in _occurrences(phrase, text)
+    )
 
 
 def same_word(a: str, b: str) -> bool:
@@ -90,18 +125,21 @@ def _wanted(words: list[str], taken: set[str], language: str) -> bool:
     return not any(same_word(w, t) for w in words for t in taken)
 
 
-def keywords(text: str, language: str, limit: int = 10) -> list[str]:
-    """Up to `limit` keywords of `text` (in `language`, ISO 639-1), best first; [] when YAKE cannot split words."""
+def keywords(text: str, language: str, limit: int = 10, names: Sequence[Span] | None = None) -> list[str]:
+    """Up to `limit` keywords of `text` (in `language`, ISO 639-1), best first; [] when YAKE cannot split words.
+
+    `names`: where the names are in `text` (spaCy's entities); by default its runs of capitalised words."""
     if limit <= 0 or not text.strip() or language.lower() in UNSPACED_LANGUAGES:
         return []
-    text = close_lines(text[:MAX_CHARS])
+    text = text[:MAX_CHARS]
     kw = extractor(yake_language(language))
+    names = capitalised_runs(text, kw.stopword_set) if names is None else names
     picked: list[str] = []
     taken: set[str] = set()
-    for candidate, _score in kw.extract_keywords(text)[: limit * CANDIDATES_PER_KEYWORD]:
+    for candidate, _score in kw.extract_keywords(close_lines(text))[: limit * CANDIDATES_PER_KEYWORD]:
         phrase = " ".join(word for w in candidate.split() if (word := _EDGES.sub("", w)))
         words = phrase.lower().split()
-        if _wanted(words, taken, language.lower()):
+        if _wanted(words, taken, language.lower()) and keeps_to_names(phrase, text, names):
             picked.append(text_case(phrase, text))
             taken |= set(words)
             if len(picked) == limit:

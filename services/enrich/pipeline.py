@@ -40,7 +40,7 @@ def enrich(raw: dict) -> dict:
         summary(_sentences(doc, text), title),
         resolve(mentions_in(doc, lexicon_of(nlp)), len(text), title) if doc else {kind: [] for kind in KINDS},
         subjects(_words(nlp, text, doc), _words(nlp, title)),
-        keywords(text, language),
+        keywords(text, language, names=[(e.start_char, e.end_char) for e in doc.ents] if doc else None),
     )
 
 

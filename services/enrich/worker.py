@@ -3,6 +3,7 @@
 from celery.signals import worker_process_init
 
 from services.enrich import gazetteer
+from services.enrich.language import default_language
 from services.enrich.nlp import pipeline_for
 from services.enrich.pipeline import enrich
 from shared.celery_app import make_celery
@@ -25,5 +26,6 @@ WARM_UP_ARTICLE = {
 def load_model(**_) -> None:
     """Load the model when the pool process starts, not inside the first article's latency."""
     pipeline_for("en")
+    default_language()  # loads the language identifier; a bad ENRICH_DEFAULT_LANGUAGE fails here, not per article
     gazetteer.warm_up()
-    enrich(WARM_UP_ARTICLE)  # the language identifier (about 2 s to load), YAKE and spaCy's first call
+    enrich(WARM_UP_ARTICLE)  # YAKE and spaCy's first call

@@ -42,7 +42,8 @@ def _ctx():
 
 
 def _admit(cost: int) -> None:
-    """429 past the key's rate, 503 while the enrich backlog is over its limit: never 202-then-lost."""
+    """429 past the key's rate, 503 while the enrich backlog or Redis memory is over its limit (before Redis
+    itself would refuse the write): never 202-then-lost."""
     ctx = _ctx()
     wait = ctx.limiter.take(g.principal, cost)
     if wait:
@@ -52,6 +53,8 @@ def _admit(cost: int) -> None:
         raise Problem(
             503, "Service Unavailable", "The pipeline is behind; retry shortly.", headers={"Retry-After": "5"}
         )
+    if ctx.memory.full():
+        raise Problem(503, "Service Unavailable", "Storage is nearly full; retry later.", headers={"Retry-After": "30"})
 
 
 def _idempotent(handle: Callable[[], tuple[dict, int, dict]]):

@@ -12,7 +12,7 @@ from flask import Flask
 from services.ingest.api import OPERATIONS, bp
 from services.ingest.dispatcher import Dispatcher
 from services.ingest.idempotency import IdempotencyStore
-from services.ingest.limits import Backlog, RateLimiter
+from services.ingest.limits import RateLimiter, Threshold, memory_fraction
 from shared.celery_app import QUEUES, make_celery, queue_depth
 from shared.config import Settings
 from shared.logs import REQUEST_ID, configure_logging
@@ -29,7 +29,8 @@ class IngestContext:
     store: ArticleStore
     dispatcher: Dispatcher
     limiter: RateLimiter
-    backlog: Backlog
+    backlog: Threshold
+    memory: Threshold
     idempotency: IdempotencyStore
 
 
@@ -53,7 +54,8 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
         store=store,
         dispatcher=Dispatcher(store, _enqueuer(celery)),
         limiter=RateLimiter(client, settings.ingest_rate_limit, settings.ingest_rate_burst),
-        backlog=Backlog(lambda: store.outbox_length() + queue_depth(celery, "enrich"), settings.ingest_max_backlog),
+        backlog=Threshold(lambda: store.outbox_length() + queue_depth(celery, "enrich"), settings.ingest_max_backlog),
+        memory=Threshold(lambda: memory_fraction(client), settings.ingest_max_redis_memory_fraction),
         idempotency=IdempotencyStore(client),
     )
     app = Flask(__name__)

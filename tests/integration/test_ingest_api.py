@@ -229,3 +229,28 @@ def test_the_dispatcher_hands_the_outbox_to_the_enrich_queue_in_order(client, re
     dispatcher = client.application.extensions["newsflow"].dispatcher
     assert dispatcher.dispatch_once() == 3 and dispatcher.store.outbox_length() == 0
     assert queued_messages(redis_url)[::-1] == [("enrich.article", [article_id, 1]) for article_id in ids]
+
+
+HTML_BODY = "<p>Floods closed the Portville bridge on Monday.</p><p>Mayor Alice Brown asked drivers to stay home.</p>"
+
+
+def test_a_body_sent_as_html_is_accepted_and_read_as_html_single_or_batched(client, app_env):
+    from services.enrich.cleaning import article_text
+    from shared.store import ArticleStore, connect
+
+    single = post(client, {"title": "Floods", "body": HTML_BODY, "external_id": "h-1"})
+    batched = batch(client, [{"title": "Floods", "body": HTML_BODY, "external_id": "h-2"}])
+    assert single.status_code == 202 and batched.get_json()["results"][0]["status"] == 202
+    store = ArticleStore(connect(app_env["REDIS_URL"]))
+    for receipt in (single.get_json(), batched.get_json()["results"][0]):
+        assert article_text(store.raw(receipt["id"])).splitlines() == [
+            "Floods closed the Portville bridge on Monday.",
+            "Mayor Alice Brown asked drivers to stay home.",
+        ]
+
+
+def test_the_language_a_request_gives_is_stored_for_enrich_to_use(client, app_env):
+    from shared.store import ArticleStore, connect
+
+    body = post(client, {"title": "Habari", "body": "Habari za leo.", "language": "sw"}).get_json()
+    assert ArticleStore(connect(app_env["REDIS_URL"])).raw(body["id"])["language"] == "sw"

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from services.enrich.boilerplate import _is_paragraph, explain, remove_boilerplate
-from services.enrich.cleaning import NothingToEnrich, article_text
+from services.enrich.cleaning import NothingToEnrich, article_text, has_markup
 from tests.helpers import CORPUS, seed_article
 
 TITLE = "Harbour city approves new flood barrier"
@@ -351,6 +351,36 @@ def test_a_body_that_is_only_its_headline_is_kept_rather_than_rejected():
 def test_an_empty_body_is_nothing_to_enrich():
     with pytest.raises(NothingToEnrich):
         article_text({"title": "T", "body": " \n\n "})
+
+
+HTML_BODY = f"<h2>{TITLE}</h2><p>{LEDE}</p><p>{QUOTE}</p><p>{CLOSE}</p>"
+
+
+def test_a_body_laid_out_in_html_is_read_as_html_like_the_html_field():
+    text = article_text({"title": TITLE, "body": HTML_BODY})
+    assert text.splitlines() == [LEDE, QUOTE, CLOSE]  # one line a paragraph: nothing glued ("decade.“We")
+    assert text == article_text({"title": TITLE, "html": HTML_BODY})
+
+
+def test_an_html_fragment_loses_its_tags_and_keeps_every_block():
+    assert article_text({"title": "T", "body": "<p>Flood in Portville.<br>Roads closed.</p>"}) == (
+        "Flood in Portville.\nRoads closed."
+    )
+
+
+def test_inline_tags_alone_leave_a_body_plain_text():
+    body = f'{LEDE}\n<img src="https://tracker.example/p.gif">\n{QUOTE} The <b>barrier</b> is tall.'
+    assert article_text({"title": TITLE, "body": body}) == f"{LEDE}\n\n{QUOTE} The barrier is tall."
+
+
+@pytest.mark.parametrize("text", ["<p>One</p>", "One<br/>Two", '<DIV class="story">One</DIV>', "<li>One"])
+def test_html_blocks_are_markup(text):
+    assert has_markup(text)
+
+
+@pytest.mark.parametrize("text", ["x < y and y > z", "I <3 Portville", "a <b>bold</b> move", "<Portville> said"])
+def test_comparisons_inline_tags_and_made_up_tags_are_not(text):
+    assert not has_markup(text)
 
 
 def test_the_seed_article_loses_its_navigation_and_footer_only():

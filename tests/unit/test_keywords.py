@@ -1,5 +1,6 @@
 """Keywords with YAKE (services/enrich/keywords.py), on made-up texts."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -7,13 +8,16 @@ import yake
 
 from services.enrich.keywords import (
     YAKE_LANGUAGES,
+    capitalised_runs,
     close_lines,
     extractor,
+    keeps_to_names,
     keywords,
     same_word,
     text_case,
     yake_language,
 )
+from services.enrich.pipeline import enrich
 
 ENGLISH = """Zorbian wind farm opens off the northern coast
 
@@ -124,3 +128,63 @@ def test_keywords_keep_the_case_the_text_uses():
 )
 def test_same_word(a, b, same):
     assert same_word(a, b) is same
+
+
+TALKS = """Varga meets Zorbian minister in Portville
+Zorbian Secretary of State Anton Varga met Blorvian Foreign Minister Ilse Marko Tenn in Portville on Monday to discuss
+trade and the river treaty. Varga said Blorvia wanted a stable border. Tenn told reporters that Prime Minister Otto
+Brand backed the talks. The two sides also discussed fishing rights, Secretary of State Anton Varga said."""
+NAMES = ("Anton Varga", "Ilse Marko Tenn", "Otto Brand", "Varga", "Tenn", "Portville", "Blorvia", "Zorbian", "Blorvian")
+
+
+def spans_of(names, text):
+    """Where `names` are in `text`, as an entity recogniser gives them: the longest, none overlapping."""
+    spans = [m.span() for name in names for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text)]
+    return [(a, b) for a, b in spans if not any(c <= a and b <= d and (a, b) != (c, d) for c, d in spans)]
+
+
+def cuts_or_glues_a_name(keyword, text, names):
+    return not keeps_to_names(keyword, text, names)
+
+
+def test_capitalised_runs_stop_at_lowercase_words_punctuation_and_line_ends():
+    text = "Secretary of State Anton Varga met\nPrime Minister Otto Brand in Portville, Zorbia"
+    assert [text[a:b] for a, b in capitalised_runs(text)] == [
+        "Secretary",
+        "State Anton Varga",
+        "Prime Minister Otto Brand",
+        "Portville",
+        "Zorbia",
+    ]
+
+
+def test_a_capitalised_stop_word_starts_no_name():
+    text = "The Zorbian ministry said. Die Feuerwehr kam."
+    assert [text[a:b] for a, b in capitalised_runs(text, frozenset({"the", "die"}))] == ["Zorbian", "Feuerwehr"]
+
+
+def test_a_phrase_must_be_a_whole_name_or_keep_apart_from_names():
+    text = "Secretary of State Anton Varga met Otto Brand. Anton Varga left."
+    names = spans_of(["Anton Varga", "Otto Brand"], text)
+    assert keeps_to_names("Anton Varga", text, names) and keeps_to_names("Secretary", text, names)
+    assert not keeps_to_names("State Anton", text, names)  # glues a title to a first name
+    assert not keeps_to_names("Varga met", text, names) and not keeps_to_names("met Otto", text, names)
+    assert not keeps_to_names("Brand", text, names)  # a piece of a name
+    assert keeps_to_names("Brand", "Otto Brand met Brand.", spans_of(["Otto Brand", "Brand"], "Otto Brand met Brand."))
+
+
+def test_keywords_do_not_glue_titles_or_verbs_to_names():
+    found = keywords(TALKS, "en", names=spans_of(NAMES, TALKS))
+    assert "Anton Varga" in found
+    assert not [k for k in found if cuts_or_glues_a_name(k, TALKS, spans_of(NAMES, TALKS))], found
+
+
+def test_without_a_model_the_capitalised_runs_are_the_names():
+    found = keywords(TALKS, "en")
+    runs = capitalised_runs(TALKS)
+    assert found and not [k for k in found if cuts_or_glues_a_name(k, TALKS, runs)], found
+
+
+def test_enrich_gives_keywords_that_respect_spacys_names():
+    found = enrich({"title": "Talks in Portville", "body": TALKS})["enrichment"]["keywords"]
+    assert "Anton Varga" in found and not {"State Anton", "Varga meets", "meets Zorbian"} & set(found), found
