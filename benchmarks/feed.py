@@ -23,7 +23,9 @@ import httpx
 
 from services.enrich.ninjs import finished_article
 from services.enrich.topics import IPTC_URI, NAMES
+from services.publish.fanout import webhook_body
 from services.publish.feed import article_index
+from services.publish.repository import PublishRepository
 from shared.store import ArticleStore, connect, iso
 from tests.helpers import Processes, claim_redis_db, free_port, release_redis_db, wait_for
 
@@ -52,12 +54,15 @@ def article(n: int) -> dict:
 
 
 def publish_all(store: ArticleStore, count: int) -> None:
+    """As enrich and fan-out store them (no subscriber): enriched, webhook payload, published and indexed."""
+    repo = PublishRepository(store.redis)
     for n in range(count):
         doc = article(n)
         article_id = doc["data"]["uri"].rsplit(":", 1)[1]
         store.accept(article_id, {"title": f"Story {n}"}, "h")
         store.start_enriching(article_id, 1)
         store.save_enriched(article_id, 1, doc)
+        repo.save_payload(article_id, 1, webhook_body("article.published", doc))
         store.mark_published(article_id, 1, article_index(doc))
 
 

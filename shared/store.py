@@ -4,10 +4,15 @@ Keys (all under `nf:`):
   article:<id>           hash   id, version, state, content_hash, received_at (first version),
                                 version_received_at, updated_at, error, and <state>_at: when the
                                 current version entered each later state (enriching_at, ...),
-                                published_version (the latest version published), facets (the index
-                                sets it is in, newline-separated)
-  article:<id>:raw       string JSON of the latest raw article (kept for re-processing)
-  article:<id>:enriched  string JSON of the finished article (ninjs fields)
+                                published_version (the latest version published)
+  article:<id>:facets    string the feed index sets the published version is in, newline-separated (apart
+                                from the hash, whose values then stay short enough for Redis's compact encoding)
+  article:<id>:raw       string JSON of the latest raw article until it is enriched (kept after that only
+                                with ENRICH_KEEP_RAW, for re-processing)
+  article:<id>:enriched  string JSON of the finished article ({"data": <ninjs>, "enrichment": ...}) until
+                                it is published: from then on the webhook payload holds it (publish's
+                                repository), so its text is stored once
+Values over shared/compact.py's threshold are stored zlib-compressed.
   deadlines              zset   id -> time by which a non-final article must move on
   feed                   zset   id -> publication time, newest last
   ix:<facet>:<value>     zset   the feed's articles with that facet value (topics:<code>, entities:<name>,
@@ -32,6 +37,7 @@ from datetime import UTC, datetime
 
 import redis
 
+from shared.compact import pack, unpack
 from shared.logs import current_request_id
 
 RECEIVED, ENRICHING, ENRICHED, PUBLISHED, FAILED = "received", "enriching", "enriched", "published", "failed"
@@ -82,13 +88,13 @@ redis.call('ZADD', deadlines, deadline, id)
 return attempts
 """
 
-# KEYS: meta, deadlines, enriched, feed, states, then the index sets of the version being published.
+# KEYS: meta, deadlines, enriched, feed, states, raw, facets, then the index sets of the version being published.
 # ARGV: id, version, allowed from-states (comma list), to-state, now, deadline ('' = final), error,
-#       enriched JSON ('' = leave), feed score ('' = leave)
+#       enriched JSON ('' = leave), feed score ('' = leave), '1' to drop the raw article with the enriched one stored
 _TRANSITION = """
-local meta, deadlines, enriched_key, feed, states = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local id, version, allowed, to, now, deadline, err, enriched, score =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local meta, deadlines, enriched_key, feed, states, raw_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local id, version, allowed, to, now, deadline, err, enriched, score, drop_raw =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 if redis.call('HGET', meta, 'version') ~= version then return 0 end
 local state = redis.call('HGET', meta, 'state')
 if not string.find(',' .. allowed .. ',', ',' .. state .. ',', 1, true) then return 0 end
@@ -96,35 +102,39 @@ redis.call('HINCRBY', states, state, -1)
 redis.call('HINCRBY', states, to, 1)
 redis.call('HSET', meta, 'state', to, 'updated_at', now, 'error', err, to .. '_at', now)
 if deadline == '' then redis.call('ZREM', deadlines, id) else redis.call('ZADD', deadlines, deadline, id) end
-if enriched ~= '' then redis.call('SET', enriched_key, enriched) end
+if enriched ~= '' then
+  redis.call('SET', enriched_key, enriched)
+  if drop_raw == '1' then redis.call('DEL', raw_key) end
+end
 if score ~= '' then
+  redis.call('DEL', enriched_key)
   redis.call('ZADD', feed, score, id)
   redis.call('HSET', meta, 'published_version', version)
-  for old in string.gmatch(redis.call('HGET', meta, 'facets') or '', '[^\\n]+') do
+  for old in string.gmatch(redis.call('GET', KEYS[7]) or '', '[^\\n]+') do
     redis.call('ZREM', old, id)
   end
   local facets = {}
-  for i = 6, #KEYS do
+  for i = 8, #KEYS do
     redis.call('ZADD', KEYS[i], score, id)
     facets[#facets + 1] = KEYS[i]
   end
-  redis.call('HSET', meta, 'facets', table.concat(facets, '\\n'))
+  redis.call('SET', KEYS[7], table.concat(facets, '\\n'))
 end
 return 1
 """
 
 
-# Retention. KEYS: meta, raw, enriched, feed, states. ARGV: id. Only a published article goes: one whose
+# Retention. KEYS: meta, raw, enriched, feed, states, facets. ARGV: id. Only a published article goes: one whose
 # newer version is on its way stays, and publishing that version moves it up the feed.
 _EXPIRE = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state and state ~= 'published' then return 0 end
 redis.call('ZREM', KEYS[4], ARGV[1])
 if not state then return 0 end
-for facet in string.gmatch(redis.call('HGET', KEYS[1], 'facets') or '', '[^\\n]+') do
+for facet in string.gmatch(redis.call('GET', KEYS[6]) or '', '[^\\n]+') do
   redis.call('ZREM', facet, ARGV[1])
 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[6])
 redis.call('HINCRBY', KEYS[5], 'published', -1)
 return 1
 """
@@ -191,9 +201,11 @@ class StuckArticle:
 
 
 class ArticleStore:
-    def __init__(self, client: redis.Redis, stuck_after_s: float = 120.0, prefix: str = "nf:"):
+    def __init__(self, client: redis.Redis, stuck_after_s: float = 120.0, prefix: str = "nf:", keep_raw: bool = False):
+        """`keep_raw`: keep the raw article once it is enriched (ENRICH_KEEP_RAW)."""
         self.redis = client
         self.stuck_after_s = stuck_after_s
+        self.keep_raw = keep_raw
         self.prefix = prefix
         self._accept = client.register_script(_ACCEPT)
         self._transition = client.register_script(_TRANSITION)
@@ -215,7 +227,14 @@ class ArticleStore:
                 self._key("outbox"),
             ],
             # the request id (of the request being served, if any) rides the outbox into the task's headers
-            args=[article_id, content_hash, json.dumps(raw), now, now + self.stuck_after_s, current_request_id() or ""],
+            args=[
+                article_id,
+                content_hash,
+                pack(json.dumps(raw)),
+                now,
+                now + self.stuck_after_s,
+                current_request_id() or "",
+            ],
         )
         return Accepted(version=int(version), duplicate=not created)
 
@@ -230,6 +249,8 @@ class ArticleStore:
                     self._key("article", article_id, "enriched"),
                     self._key("feed"),
                     self._key("states"),
+                    self._key("article", article_id, "raw"),
+                    self._key("article", article_id, "facets"),
                     *self.index_keys(facets),
                 ],
                 args=[
@@ -240,8 +261,9 @@ class ArticleStore:
                     now,
                     deadline,
                     error,
-                    json.dumps(enriched) if enriched is not None else "",
+                    pack(json.dumps(enriched)) if enriched is not None else "",
                     now if published else "",
+                    "" if self.keep_raw else "1",
                 ],
             )
         )
@@ -275,7 +297,8 @@ class ArticleStore:
         return self._move(article_id, version, (RECEIVED, ENRICHING), ENRICHED, enriched=article)
 
     def mark_published(self, article_id: str, version: int, facets: Iterable[tuple[str, str]] = ()) -> bool:
-        """Into the feed, and into the feed index under each (facet, value), out of the previous version's."""
+        """Into the feed, and into the feed index under each (facet, value), out of the previous version's.
+        The enriched copy goes: the webhook payload saved before this holds the article from now on."""
         return self._move(article_id, version, (ENRICHED,), PUBLISHED, published=True, facets=facets)
 
     def index_keys(self, facets: Iterable[tuple[str, str]]) -> list[str]:
@@ -323,18 +346,19 @@ class ArticleStore:
         return {state: float(value) for state, value in zip(states, values, strict=True) if value}
 
     def raw(self, article_id: str) -> dict | None:
-        data = self.redis.get(self._key("article", article_id, "raw"))
+        data = unpack(self.redis.get(self._key("article", article_id, "raw")))
         return json.loads(data) if data else None
 
     def enriched(self, article_id: str) -> dict | None:
-        data = self.redis.get(self._key("article", article_id, "enriched"))
+        """The finished article while it waits to be published (then the webhook payload holds it)."""
+        data = unpack(self.redis.get(self._key("article", article_id, "enriched")))
         return json.loads(data) if data else None
 
     def enriched_many(self, article_ids: list[str]) -> list[dict | None]:
         if not article_ids:
             return []
         keys = [self._key("article", article_id, "enriched") for article_id in article_ids]
-        return [json.loads(data) if data else None for data in self.redis.mget(keys)]
+        return [json.loads(data) if (data := unpack(value)) else None for value in self.redis.mget(keys)]
 
     def published_before(self, before: float | None, since: float | None, count: int) -> list[tuple[str, float]]:
         """(article id, publication time), newest first, published after `since` and strictly before `before`."""
@@ -353,8 +377,11 @@ class ArticleStore:
         article_ids = self.redis.zrangebyscore(self._key("feed"), "-inf", f"({cutoff!r}", start=0, num=limit)
         with self.redis.pipeline(transaction=False) as pipe:
             for article_id in article_ids:
-                keys = [self._key("article", article_id, *suffix) for suffix in ((), ("raw",), ("enriched",))]
-                self._expire(keys=[*keys, self._key("feed"), self._key("states")], args=[article_id], client=pipe)
+                meta, raw, enriched, facets = (
+                    self._key("article", article_id, *s) for s in ((), ("raw",), ("enriched",), ("facets",))
+                )
+                keys = [meta, raw, enriched, self._key("feed"), self._key("states"), facets]
+                self._expire(keys=keys, args=[article_id], client=pipe)
             return sum(pipe.execute())
 
     def overdue(self, limit: int = 500) -> list[StuckArticle]:
@@ -383,4 +410,5 @@ class ArticleStore:
 
 
 def connect(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+    # surrogateescape: a compressed value (shared/compact.py) reads back as a str that encodes to the same bytes
+    return redis.Redis.from_url(url, decode_responses=True, encoding_errors="surrogateescape", health_check_interval=30)

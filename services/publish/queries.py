@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from services.publish import feed
 from services.publish.model import FAILED, RETRYING, Delivery
 from services.publish.publisher import NotFound, Publisher
@@ -23,24 +25,42 @@ def feed_page(p: Publisher, query: dict) -> dict:
         if after is None:
             break
     page = matches[:limit]
-    items = [doc for doc in p.store.enriched_many([article_id for article_id, _ in page]) if doc]
+    items = [doc for doc in finished_articles(p, [article_id for article_id, _ in page]) if doc]
     more = len(matches) > limit
     return {"items": items, "next_cursor": feed.encode_feed_cursor(page[-1], token) if more else None}
 
 
 def article(p: Publisher, article_id: str) -> dict:
     """The finished article; NotFound until it is enriched."""
-    found = p.store.enriched(article_id)
+    [found] = finished_articles(p, [article_id])
     if found is None:
         raise NotFound(f"No enriched article with id {article_id!r} (yet).")
     return found
 
 
+def finished_articles(p: Publisher, article_ids: list[str]) -> list[dict | None]:
+    """Each article as handed out, `{"data", "enrichment"}`: its enriched copy while a version waits to be
+    published, else what the webhook payload of its published version carries (the store keeps a published
+    article's text there only)."""
+    docs = p.store.enriched_many(article_ids)
+    waiting = [article_id for article_id, doc in zip(article_ids, docs, strict=True) if doc is None]
+    refs = [(a, v) for a, v in zip(waiting, p.repo.published_versions(waiting), strict=True) if v]
+    bodies = {article_id: body for (article_id, _), body in zip(refs, p.repo.payloads(refs), strict=True) if body}
+    return [doc or _carried(bodies.get(a)) for a, doc in zip(article_ids, docs, strict=True)]
+
+
+def _carried(body: str | None) -> dict | None:
+    if body is None:
+        return None
+    event = json.loads(body)
+    return {"data": event["data"], "enrichment": event["enrichment"]}
+
+
 def recent_articles(p: Publisher, count: int) -> list[tuple[str, float, dict]]:
     """(id, publication time, article) of the newest published articles, newest first."""
-    feed = p.store.published_before(None, None, count)
-    articles = p.store.enriched_many([article_id for article_id, _ in feed])
-    return [(a, ts, doc) for (a, ts), doc in zip(feed, articles, strict=True) if doc]
+    newest = p.store.published_before(None, None, count)
+    articles = finished_articles(p, [article_id for article_id, _ in newest])
+    return [(a, ts, doc) for (a, ts), doc in zip(newest, articles, strict=True) if doc]
 
 
 def state_counts(p: Publisher) -> dict[str, int]:

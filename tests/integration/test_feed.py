@@ -5,7 +5,9 @@ import time
 import pytest
 
 from services.publish.app import create_app
+from services.publish.fanout import webhook_body
 from services.publish.feed import article_index
+from services.publish.repository import PublishRepository
 from shared.store import ArticleStore, connect
 from tests.articles import assert_finished_article, finished
 from tests.conftest import PUBLISH_KEY
@@ -14,11 +16,13 @@ AUTH = {"Authorization": f"Bearer {PUBLISH_KEY}"}
 
 
 def publish(store: ArticleStore, article_id: str, version: int = 1, **facets) -> None:
-    """As enrich and fan-out would: accepted, enriched, then published with its index entries."""
+    """As enrich and fan-out would: accepted, enriched, its webhook payload saved, then published with its index
+    entries."""
     store.accept(article_id, {"title": article_id, "v": version}, f"h{version}")
     store.start_enriching(article_id, version)
     doc = finished(article_id, version, **facets)
     store.save_enriched(article_id, version, doc)
+    PublishRepository(store.redis).save_payload(article_id, version, webhook_body("article.published", doc))
     store.mark_published(article_id, version, article_index(doc))
     time.sleep(0.002)  # distinct publication times (ties are covered on their own below)
 

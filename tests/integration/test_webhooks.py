@@ -112,6 +112,9 @@ def test_a_delivery_fails_when_the_schedule_is_used_up(processes, api, publish):
         delivery = one_delivery(api, sub, "failed")
         assert [a["status_code"] for a in delivery["attempts"]] == [503, 503, 503]
         assert len(receiver.received) == 3
+        # the body is stored once, compressed, and sent byte for byte the same on every attempt
+        assert len({request.body for request in receiver.received}) == 1
+        assert all(verify_both(sub["secret"], request)["data"]["uri"] for request in receiver.received)
 
 
 @pytest.mark.parametrize(
