@@ -4,8 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-unit lint bench bench-ingest bench-webhooks bench-soak bench-latency compose-check alerts-check \
-        secrets backup clean
+.PHONY: install run test test-unit lint bench bench-ingest bench-webhooks bench-soak bench-latency bench-feed bench-memory compose-check \
+        alerts-check secrets backup clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ bench-soak: $(STAMP)  ## 2,000 articles through every process while workers, Red
 
 bench-latency: $(STAMP)  ## 202-to-webhook p50/p95/p99 by stage beside in-process enrich() (300 articles at 10/s)
 	$(BIN)/python -m benchmarks.latency
+
+bench-memory: $(STAMP)  ## Redis KiB per published article by key family, before and after retention (1,310 dev excerpts)
+	$(BIN)/python -m benchmarks.memory
+
+bench-feed: $(STAMP)  ## the filtered feed (50 %, 1 %, 0.1 % of 10,000 articles) beside a single article read
+	$(BIN)/python -m benchmarks.feed
 
 PROFILES := rabbitmq backup proxy monitoring
 

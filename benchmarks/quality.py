@@ -111,8 +111,8 @@ def topic_code(code: str) -> str:
 
 def main_topic(subjects: list[dict]) -> str | None:
     """The highest-relevance top-level subject (the first one on a tie), or None."""
-    top = [s for s in subjects if s["code"].endswith("000000")]
-    return topic_code(max(top, key=lambda s: s["relevance"])["code"]) if top else None
+    top = [s for s in subjects if s["literal"].endswith("000000")]
+    return topic_code(max(top, key=lambda s: s["relevance"])["literal"]) if top else None
 
 
 def accuracy(pairs: list[tuple[str | None, str]]) -> dict:
@@ -203,7 +203,8 @@ def evaluate(articles: list[dict], repeat: int) -> dict:
     english = [a for a in articles if a["language"] == "en"]
     raws = {a["id"]: raw_for(a) for a in articles}
     nlp = spacy.load(SPACY_MODEL)
-    outputs = {a["id"]: enrich(raws[a["id"]]) for a in articles}  # also loads enrich()'s models: the warm-up
+    # the ninjs news item: names and subject codes (also loads enrich()'s models: the warm-up)
+    outputs = {a["id"]: enrich(raws[a["id"]])["data"] for a in articles}
     spacy_predicted = {a["id"]: spacy_names(nlp, a["text"]) for a in english}  # the same for spaCy
     newsflow_speed = docs_per_second(lambda a: enrich(raws[a["id"]]), english, repeat)
     spacy_speed = docs_per_second(lambda a: spacy_names(nlp, a["text"]), english, repeat)

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import httpx
 
+from services.enrich.ninjs import finished_article
+from services.enrich.topics import IPTC_URI
 from services.publish import subscriptions
 from services.publish.bootstrap import bootstrap
 from services.publish.schemas import SubscriptionIn
@@ -128,23 +130,16 @@ def bare_send(jobs: list[tuple[str, str]], concurrency: int) -> float:
 
 # the pipeline
 def article(n: int) -> dict:
-    """An enriched article of a typical size (ninjs names)."""
+    """A finished article of a typical size ({"data": <ninjs>, "enrichment": ...}), shaped as enrich shapes it."""
     text = " ".join(f"Sentence {i} of story {n}, about talks in Islamabad and the Taliban." for i in range(40))
-    return {
-        "uri": f"urn:newsflow:article:bench{n}",
-        "version": 1,
-        "type": "text",
-        "language": "en",
-        "headlines": [{"role": "main", "value": f"Story {n}"}],
-        "bodies": [{"role": "main", "contenttype": "text/plain", "value": text}],
+    entities = {
         "people": [{"name": "Anthony Blinken", "relevance": 90, "mentions": 3}],
         "organisations": [{"name": "Taliban", "relevance": 95, "mentions": 4}],
         "places": [{"name": "Pakistan", "country": "PK", "relevance": 98, "mentions": 5}],
-        "subjects": [{"name": "politics", "code": "medtop:11000000", "relevance": 100}],
-        "keywords": ["taliban", "talks"],
-        "source": "bench",
-        "wordcount": 480,
     }
+    politics = {"name": "politics", "uri": IPTC_URI + "11000000", "code": "medtop:11000000", "relevance": 100}
+    raw = {"id": f"bench{n}", "version": 1, "title": f"Story {n}", "source": "bench", "received_at": iso(time.time())}
+    return finished_article(raw, text, "en", text[:300], entities, [{**politics, "confidence": 100}], ["taliban"])
 
 
 class Pipeline:
@@ -204,7 +199,7 @@ class Pipeline:
             time.sleep(0.05)
 
     def payload(self, n: int) -> str:
-        return json.dumps({"type": "article.published", "timestamp": iso(time.time()), "data": article(n)})
+        return json.dumps({"type": "article.published", "timestamp": iso(time.time()), **article(n)})
 
 
 def main() -> None:

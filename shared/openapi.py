@@ -3,12 +3,15 @@ with a plain HTML reading of them at /docs."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from importlib import resources
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, render_template_string
 from marshmallow import Schema
+from werkzeug.exceptions import NotFound
 
 from shared.schemas import Problem
 
@@ -48,10 +51,19 @@ def _responses(op: Operation) -> dict:
     return out
 
 
-def build_spec(title: str, description: str, operations: list[Operation]) -> dict:
-    spec = APISpec(title=title, version="1", openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
+def build_spec(
+    title: str, description: str, operations: list[Operation], json_schemas: dict[str, dict] | None = None
+) -> dict:
+    """`json_schemas`: JSON Schemas the service publishes (name -> schema), each also an OpenAPI component under
+    its name capitalised, which a marshmallow field refers to with `metadata={"component": "Name"}`."""
+    plugin = MarshmallowPlugin()
+    spec = APISpec(title=title, version="1", openapi_version="3.0.3", plugins=[plugin],
                    info={"description": description})  # fmt: skip
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    for name, schema in (json_schemas or {}).items():
+        for component, definition in openapi_components(name.capitalize(), schema).items():
+            spec.components.schema(component, component=definition)
+    plugin.converter.add_attribute_function(_component_ref)
     paths: dict[str, dict] = {}
     for op in operations:
         operation = {"summary": op.summary, "responses": _responses(op), "parameters": op.parameters}
@@ -62,6 +74,20 @@ def build_spec(title: str, description: str, operations: list[Operation]) -> dic
     for path, operations_of_path in paths.items():
         spec.path(path=path, operations=operations_of_path)
     return spec.to_dict()
+
+
+def openapi_components(name: str, schema: dict) -> dict[str, dict]:
+    """A JSON Schema (draft 2020-12, written with the keywords OpenAPI 3.0 also knows) as OpenAPI components:
+    itself under `name`, each of its `$defs` under its own name, references rewritten."""
+    converted = json.loads(json.dumps(schema).replace('"#/$defs/', '"#/components/schemas/'))
+    definitions = converted.pop("$defs", {})
+    return {name: {k: v for k, v in converted.items() if k not in ("$schema", "$id")}, **definitions}
+
+
+def _component_ref(self, field, **kwargs) -> dict:
+    """A marshmallow field with `metadata={"component": name}` is that component (a published JSON Schema)."""
+    name = field.metadata.get("component")
+    return {"$ref": f"#/components/schemas/{name}"} if name else {}
 
 
 def path_parameter(name: str) -> dict:
@@ -84,15 +110,28 @@ _DOCS = """<!doctype html><html><head><meta charset="utf-8"><title>{{ spec.info.
 </ul>{% endfor %}{% endfor %}</body></html>"""
 
 
-def openapi_blueprint(spec: dict) -> Blueprint:
+def openapi_blueprint(spec: dict, json_schemas: dict[str, dict] | None = None) -> Blueprint:
+    """/openapi.json, /docs and each published JSON Schema at /schemas/<name>.json, all public."""
     bp = Blueprint("openapi", __name__)
+    by_name = json_schemas or {}
 
     @bp.get("/openapi.json")
     def document():
         return spec
+
+    @bp.get("/schemas/<name>.json")
+    def json_schema_document(name: str):
+        if name not in by_name:
+            raise NotFound()
+        return by_name[name], 200, {"Content-Type": "application/schema+json"}
 
     @bp.get("/docs")
     def docs():
         return render_template_string(_DOCS, spec=spec)
 
     return bp
+
+
+def json_schema(name: str) -> dict:
+    """A JSON Schema (draft 2020-12) the project ships as `shared/<name>.schema.json`."""
+    return json.loads(resources.files("shared").joinpath(f"{name}.schema.json").read_text(encoding="utf-8"))

@@ -5,10 +5,19 @@ Keys (all under `nf:`):
                                 version_received_at, updated_at, error, and <state>_at: when the
                                 current version entered each later state (enriching_at, ...),
                                 published_version (the latest version published)
-  article:<id>:raw       string JSON of the latest raw article (kept for re-processing)
-  article:<id>:enriched  string JSON of the finished article (ninjs fields)
+  article:<id>:facets    string the feed index sets the published version is in, newline-separated (apart
+                                from the hash, whose values then stay short enough for Redis's compact encoding)
+  article:<id>:raw       string JSON of the latest raw article until it is enriched (kept after that only
+                                with ENRICH_KEEP_RAW, for re-processing)
+  article:<id>:enriched  string JSON of the finished article ({"data": <ninjs>, "enrichment": ...}) until
+                                it is published: from then on the webhook payload holds it (publish's
+                                repository), so its text is stored once
+Values over shared/compact.py's threshold are stored zlib-compressed.
   deadlines              zset   id -> time by which a non-final article must move on
   feed                   zset   id -> publication time, newest last
+  ix:<facet>:<value>     zset   the feed's articles with that facet value (topics:<code>, entities:<name>,
+                                places:<name or country>, sources:<name>, languages:<code>), same scores:
+                                the feed index, kept with the feed by the scripts below
   states                 hash   state -> how many articles are in it (kept by the scripts below)
   outbox                 list   "<id> <version>" of every accepted version not yet handed to the
                                 enrich queue (the ingest dispatcher drains it in batches)
@@ -22,11 +31,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import redis
 
+from shared.compact import pack, unpack
 from shared.logs import current_request_id
 
 RECEIVED, ENRICHING, ENRICHED, PUBLISHED, FAILED = "received", "enriching", "enriched", "published", "failed"
@@ -77,12 +88,13 @@ redis.call('ZADD', deadlines, deadline, id)
 return attempts
 """
 
+# KEYS: meta, deadlines, enriched, feed, states, raw, facets, then the index sets of the version being published.
 # ARGV: id, version, allowed from-states (comma list), to-state, now, deadline ('' = final), error,
-#       enriched JSON ('' = leave), feed score ('' = leave)
+#       enriched JSON ('' = leave), feed score ('' = leave), '1' to drop the raw article with the enriched one stored
 _TRANSITION = """
-local meta, deadlines, enriched_key, feed, states = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local id, version, allowed, to, now, deadline, err, enriched, score =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local meta, deadlines, enriched_key, feed, states, raw_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local id, version, allowed, to, now, deadline, err, enriched, score, drop_raw =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 if redis.call('HGET', meta, 'version') ~= version then return 0 end
 local state = redis.call('HGET', meta, 'state')
 if not string.find(',' .. allowed .. ',', ',' .. state .. ',', 1, true) then return 0 end
@@ -90,25 +102,84 @@ redis.call('HINCRBY', states, state, -1)
 redis.call('HINCRBY', states, to, 1)
 redis.call('HSET', meta, 'state', to, 'updated_at', now, 'error', err, to .. '_at', now)
 if deadline == '' then redis.call('ZREM', deadlines, id) else redis.call('ZADD', deadlines, deadline, id) end
-if enriched ~= '' then redis.call('SET', enriched_key, enriched) end
+if enriched ~= '' then
+  redis.call('SET', enriched_key, enriched)
+  if drop_raw == '1' then redis.call('DEL', raw_key) end
+end
 if score ~= '' then
+  redis.call('DEL', enriched_key)
   redis.call('ZADD', feed, score, id)
   redis.call('HSET', meta, 'published_version', version)
+  for old in string.gmatch(redis.call('GET', KEYS[7]) or '', '[^\\n]+') do
+    redis.call('ZREM', old, id)
+  end
+  local facets = {}
+  for i = 8, #KEYS do
+    redis.call('ZADD', KEYS[i], score, id)
+    facets[#facets + 1] = KEYS[i]
+  end
+  redis.call('SET', KEYS[7], table.concat(facets, '\\n'))
 end
 return 1
 """
 
 
-# Retention. KEYS: meta, raw, enriched, feed, states. ARGV: id. Only a published article goes: one whose
+# Retention. KEYS: meta, raw, enriched, feed, states, facets. ARGV: id. Only a published article goes: one whose
 # newer version is on its way stays, and publishing that version moves it up the feed.
 _EXPIRE = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state and state ~= 'published' then return 0 end
 redis.call('ZREM', KEYS[4], ARGV[1])
 if not state then return 0 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+for facet in string.gmatch(redis.call('GET', KEYS[6]) or '', '[^\\n]+') do
+  redis.call('ZREM', facet, ARGV[1])
+end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[6])
 redis.call('HINCRBY', KEYS[5], 'published', -1)
 return 1
+"""
+
+
+# The feed, filtered. KEYS: the sets an article must be in (the feed itself when nothing is filtered). ARGV:
+# after score ('' = from the newest), after id, oldest score, matches wanted, entries to look at at most.
+# Walks the smallest set newest first (ties: the larger id first) from just after (score, id), keeping the
+# members every other set holds. Returns {matches as id, score, ...} and, when the look-at budget ran out before
+# enough matched, the point to go on from {score, id}; else {}.
+_FEED_WALK = """
+local walk, size = KEYS[1], redis.call('ZCARD', KEYS[1])
+for i = 2, #KEYS do
+  local n = redis.call('ZCARD', KEYS[i])
+  if n < size then walk, size = KEYS[i], n end
+end
+local after, after_id, oldest = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local want, budget = tonumber(ARGV[4]), tonumber(ARGV[5])
+local rank, found, looked = 0, {}, 0
+if after then rank = redis.call('ZCOUNT', walk, '(' .. ARGV[1], '+inf') end
+while true do
+  local batch = redis.call('ZREVRANGE', walk, rank, rank + 99, 'WITHSCORES')
+  if #batch == 0 then return {found, {}} end
+  for i = 1, #batch, 2 do
+    local id, score = batch[i], tonumber(batch[i + 1])
+    if score < oldest then return {found, {}} end
+    if not (after and score == after and id >= after_id) then
+      local all = true
+      for k = 1, #KEYS do
+        if KEYS[k] ~= walk and not redis.call('ZSCORE', KEYS[k], id) then
+          all = false
+          break
+        end
+      end
+      if all then
+        found[#found + 1] = id
+        found[#found + 1] = batch[i + 1]
+        if #found == 2 * want then return {found, {}} end
+      end
+    end
+    looked = looked + 1
+    if looked >= budget then return {found, {batch[i + 1], id}} end
+  end
+  rank = rank + #batch / 2
+end
 """
 
 
@@ -130,14 +201,17 @@ class StuckArticle:
 
 
 class ArticleStore:
-    def __init__(self, client: redis.Redis, stuck_after_s: float = 120.0, prefix: str = "nf:"):
+    def __init__(self, client: redis.Redis, stuck_after_s: float = 120.0, prefix: str = "nf:", keep_raw: bool = False):
+        """`keep_raw`: keep the raw article once it is enriched (ENRICH_KEEP_RAW)."""
         self.redis = client
         self.stuck_after_s = stuck_after_s
+        self.keep_raw = keep_raw
         self.prefix = prefix
         self._accept = client.register_script(_ACCEPT)
         self._transition = client.register_script(_TRANSITION)
         self._claim = client.register_script(_CLAIM)
         self._expire = client.register_script(_EXPIRE)
+        self._feed_walk = client.register_script(_FEED_WALK)
 
     def _key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
@@ -153,11 +227,18 @@ class ArticleStore:
                 self._key("outbox"),
             ],
             # the request id (of the request being served, if any) rides the outbox into the task's headers
-            args=[article_id, content_hash, json.dumps(raw), now, now + self.stuck_after_s, current_request_id() or ""],
+            args=[
+                article_id,
+                content_hash,
+                pack(json.dumps(raw)),
+                now,
+                now + self.stuck_after_s,
+                current_request_id() or "",
+            ],
         )
         return Accepted(version=int(version), duplicate=not created)
 
-    def _move(self, article_id, version, allowed, to, *, error="", enriched=None, published=False) -> bool:
+    def _move(self, article_id, version, allowed, to, *, error="", enriched=None, published=False, facets=()) -> bool:
         now = time.time()
         deadline = "" if to in FINAL_STATES else now + self.stuck_after_s
         return bool(
@@ -168,6 +249,9 @@ class ArticleStore:
                     self._key("article", article_id, "enriched"),
                     self._key("feed"),
                     self._key("states"),
+                    self._key("article", article_id, "raw"),
+                    self._key("article", article_id, "facets"),
+                    *self.index_keys(facets),
                 ],
                 args=[
                     article_id,
@@ -177,8 +261,9 @@ class ArticleStore:
                     now,
                     deadline,
                     error,
-                    json.dumps(enriched) if enriched is not None else "",
+                    pack(json.dumps(enriched)) if enriched is not None else "",
                     now if published else "",
+                    "" if self.keep_raw else "1",
                 ],
             )
         )
@@ -211,8 +296,30 @@ class ArticleStore:
     def save_enriched(self, article_id: str, version: int, article: dict) -> bool:
         return self._move(article_id, version, (RECEIVED, ENRICHING), ENRICHED, enriched=article)
 
-    def mark_published(self, article_id: str, version: int) -> bool:
-        return self._move(article_id, version, (ENRICHED,), PUBLISHED, published=True)
+    def mark_published(self, article_id: str, version: int, facets: Iterable[tuple[str, str]] = ()) -> bool:
+        """Into the feed, and into the feed index under each (facet, value), out of the previous version's.
+        The enriched copy goes: the webhook payload saved before this holds the article from now on."""
+        return self._move(article_id, version, (ENRICHED,), PUBLISHED, published=True, facets=facets)
+
+    def index_keys(self, facets: Iterable[tuple[str, str]]) -> list[str]:
+        return [self._key("ix", name, value) for name, value in facets]
+
+    def feed_walk(
+        self,
+        facets: list[tuple[str, str]],
+        after: tuple[float, str] | None,
+        since: float | None,
+        want: int,
+        budget: int,
+    ) -> tuple[list[tuple[str, float]], tuple[float, str] | None]:
+        """Up to `want` published articles holding every (facet, value), newest first, strictly after `after`
+        (score, id), published at `since` or later, looking at no more than `budget` entries of the smallest
+        index set: (id, publication time) of each, and where to go on from when the budget ran out first."""
+        keys = self.index_keys(facets) or [self._key("feed")]
+        args = [repr(after[0]), after[1]] if after else ["", ""]
+        found, resume = self._feed_walk(keys=keys, args=[*args, repr(-1.0 if since is None else since), want, budget])
+        matches = [(found[i], float(found[i + 1])) for i in range(0, len(found), 2)]
+        return matches, (float(resume[0]), resume[1]) if resume else None
 
     def fail(self, article_id: str, version: int, reason: str) -> bool:
         return self._move(article_id, version, (RECEIVED, ENRICHING, ENRICHED), FAILED, error=reason)
@@ -239,18 +346,19 @@ class ArticleStore:
         return {state: float(value) for state, value in zip(states, values, strict=True) if value}
 
     def raw(self, article_id: str) -> dict | None:
-        data = self.redis.get(self._key("article", article_id, "raw"))
+        data = unpack(self.redis.get(self._key("article", article_id, "raw")))
         return json.loads(data) if data else None
 
     def enriched(self, article_id: str) -> dict | None:
-        data = self.redis.get(self._key("article", article_id, "enriched"))
+        """The finished article while it waits to be published (then the webhook payload holds it)."""
+        data = unpack(self.redis.get(self._key("article", article_id, "enriched")))
         return json.loads(data) if data else None
 
     def enriched_many(self, article_ids: list[str]) -> list[dict | None]:
         if not article_ids:
             return []
         keys = [self._key("article", article_id, "enriched") for article_id in article_ids]
-        return [json.loads(data) if data else None for data in self.redis.mget(keys)]
+        return [json.loads(data) if (data := unpack(value)) else None for value in self.redis.mget(keys)]
 
     def published_before(self, before: float | None, since: float | None, count: int) -> list[tuple[str, float]]:
         """(article id, publication time), newest first, published after `since` and strictly before `before`."""
@@ -269,8 +377,11 @@ class ArticleStore:
         article_ids = self.redis.zrangebyscore(self._key("feed"), "-inf", f"({cutoff!r}", start=0, num=limit)
         with self.redis.pipeline(transaction=False) as pipe:
             for article_id in article_ids:
-                keys = [self._key("article", article_id, *suffix) for suffix in ((), ("raw",), ("enriched",))]
-                self._expire(keys=[*keys, self._key("feed"), self._key("states")], args=[article_id], client=pipe)
+                meta, raw, enriched, facets = (
+                    self._key("article", article_id, *s) for s in ((), ("raw",), ("enriched",), ("facets",))
+                )
+                keys = [meta, raw, enriched, self._key("feed"), self._key("states"), facets]
+                self._expire(keys=keys, args=[article_id], client=pipe)
             return sum(pipe.execute())
 
     def overdue(self, limit: int = 500) -> list[StuckArticle]:
@@ -299,4 +410,5 @@ class ArticleStore:
 
 
 def connect(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+    # surrogateescape: a compressed value (shared/compact.py) reads back as a str that encodes to the same bytes
+    return redis.Redis.from_url(url, decode_responses=True, encoding_errors="surrogateescape", health_check_interval=30)

@@ -165,11 +165,13 @@ def install_common(
     lookup: Callable[[str], object | None],
     spec: dict | None = None,
     collector: Collector | None = None,
+    json_schemas: dict[str, dict] | None = None,
 ) -> None:
-    """`collector`: the pipeline metrics this service serves at /metrics beside its HTTP counter."""
+    """`collector`: the pipeline metrics this service serves at /metrics beside its HTTP counter;
+    `json_schemas`: JSON Schemas it publishes at /schemas/<name>.json."""
     app.register_blueprint(health_blueprint(ping, collector))
     if spec is not None:
-        app.register_blueprint(openapi_blueprint(spec))
+        app.register_blueprint(openapi_blueprint(spec, json_schemas))
     app.before_request(_start_request)  # first, so even a 401 carries a request id
     app.before_request(_refuse_oversized)
     app.before_request(bearer_guard(lookup))

@@ -223,7 +223,7 @@ class Ledger:
                 except WebhookVerificationError:
                     sub.unverified += 1
                     continue
-                key = (event["data"]["uri"].removeprefix(URI_PREFIX), event["data"]["version"])
+                key = (event["data"]["uri"].removeprefix(URI_PREFIX), int(event["data"]["version"]))
                 webhook_id = {k.lower(): v for k, v in request.headers.items()}["webhook-id"]
                 sub.webhook_ids.setdefault(key, set()).add(webhook_id)
                 sub.first_arrival.setdefault(key, request.at)

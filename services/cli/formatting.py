@@ -100,22 +100,24 @@ def webhook_event(payload: dict, webhook_id: str, full: bool = False) -> str:
     verified = f"{payload['type']}  {webhook_id}  (signature verified)"
     if full:
         return f"{verified}\n{json.dumps(payload, indent=2, ensure_ascii=False)}"
-    article = payload["data"]
+    article, extra = payload["data"], payload.get("enrichment") or {}
     headline = next((h["value"] for h in article.get("headlines", []) if h.get("role") == "main"), "(no headline)")
     summary = next((d["value"] for d in article.get("descriptions", []) if d.get("role") == "summary"), None)
+    sources = ", ".join(source["name"] for source in article.get("infosources", [])) or None
+    words = sum(body.get("wordcount", 0) for body in article.get("bodies", []))
     lines = [
         verified,
         f"  {headline}",
         f"  {article.get('uri')} v{article.get('version')}  language: {article.get('language')}  "
-        f"source: {article.get('source')}  words: {article.get('wordcount')}",
+        f"source: {sources}  words: {words}",
     ]
     if summary:
         lines.append(f"  summary: {summary}")
     for kind in ENTITY_KINDS:
         lines.append(f"  {kind}: {', '.join(e['name'] for e in article.get(kind, [])) or '-'}")
-    subjects = ", ".join(f"{s['name']} ({s['code']})" for s in article.get("subjects", []))
+    subjects = ", ".join(f"{s['name']} ({s['literal']})" for s in article.get("subjects", []))
     lines.append(f"  subjects: {subjects or '-'}")
-    lines.append(f"  keywords: {', '.join(article.get('keywords', [])) or '-'}")
+    lines.append(f"  keywords: {', '.join(extra.get('keywords', [])) or '-'}")
     return "\n".join(lines)
 
 

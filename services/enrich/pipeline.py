@@ -2,7 +2,9 @@
 
 `raw` is what ingest stored (`title`, `body` or `html`, optional `language`, `url`, `source`,
 `authors`, `published_at`) plus, when the worker calls it, `id`, `version` and `received_at`.
-The result uses IPTC ninjs field names (DESIGN.md §5).
+The result is the finished article of DESIGN.md §5, built by `services.enrich.ninjs`: an IPTC ninjs 2.2 news item
+under `data` and Newsflow's extra analysis under `enrichment`. Without an `id`, the article gets the one ingest
+would give it.
 """
 
 from __future__ import annotations
@@ -16,36 +18,30 @@ from services.enrich.cleaning import article_text
 from services.enrich.entities import KINDS, mentions_in, resolve
 from services.enrich.keywords import keywords
 from services.enrich.language import detect_language
+from services.enrich.ninjs import finished_article
 from services.enrich.nlp import lexicon_of, pipeline_for
 from services.enrich.topics import subjects
+from services.ingest.identity import article_id
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def enrich(raw: dict) -> dict:
+    """The finished article: `{"data": <IPTC ninjs 2.2 news item>, "enrichment": <Newsflow's extra analysis>}`."""
     title = raw["title"].strip()
     text = article_text(raw)
     language = raw.get("language") or detect_language(f"{title}\n{text}")
     nlp = pipeline_for(language)
     doc = nlp(text) if nlp else None
-    return {
-        **({"uri": f"urn:newsflow:article:{raw['id']}"} if raw.get("id") else {}),
-        "version": raw.get("version", 1),
-        "type": "text",
-        "language": language,
-        **({"firstcreated": raw.get("published_at") or raw["received_at"]} if raw.get("received_at") else {}),
-        **({"versioncreated": raw["received_at"]} if raw.get("received_at") else {}),
-        "headlines": [{"role": "main", "value": title}],
-        "bodies": [{"role": "main", "contenttype": "text/plain", "value": text}],
-        "descriptions": [{"role": "summary", "value": summary(_sentences(doc, text), title)}],
-        **(resolve(mentions_in(doc, lexicon_of(nlp)), len(text), title) if doc else {kind: [] for kind in KINDS}),
-        "subjects": subjects(_words(nlp, text, doc), _words(nlp, title)),
-        "keywords": keywords(text, language, names=[(e.start_char, e.end_char) for e in doc.ents] if doc else None),
-        "source": raw.get("source"),
-        "url": raw.get("url"),
-        "authors": raw.get("authors", []),
-        "wordcount": len(text.split()),
-    }
+    return finished_article(
+        {**raw, "id": raw.get("id") or article_id({"source": "", **raw})},
+        text,
+        language,
+        summary(_sentences(doc, text), title),
+        resolve(mentions_in(doc, lexicon_of(nlp)), len(text), title) if doc else {kind: [] for kind in KINDS},
+        subjects(_words(nlp, text, doc), _words(nlp, title)),
+        keywords(text, language, names=[(e.start_char, e.end_char) for e in doc.ents] if doc else None),
+    )
 
 
 def _words(nlp: Language | None, text: str, doc: Doc | None = None) -> list[str]:

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 @lru_cache(maxsize=1)
 def store() -> ArticleStore:
     settings = Settings.from_env()
-    return ArticleStore(connect(settings.redis_url), settings.stuck_after_s)
+    return ArticleStore(connect(settings.redis_url), settings.stuck_after_s, keep_raw=settings.keep_raw)
 
 
 @shared_task(

@@ -11,7 +11,8 @@ Scoring: the text is read left to right, the longest phrase first, so that a phr
 their own ("air strike" is conflict, not a labour strike). A cue found n times in the body adds weight * (1 + ln n);
 one in the headline adds TITLE_WEIGHT * weight more (less for a "headline" longer than HEADLINE_LEMMAS). A top-level
 topic scores its own cues and those of its children. Relevance is 100 * score / max(best top-level score, FULL_SCORE):
-the main topic gets 100 unless the evidence is thin.
+the main topic gets 100 unless the evidence is thin. Confidence is 100 * score / FULL_SCORE, capped at 100: how
+sure the topic is on its own evidence (relevance says how it ranks against the article's other topics).
 """
 
 from __future__ import annotations
@@ -98,8 +99,19 @@ def scores(lemmas: Sequence[str], title_lemmas: Sequence[str] = ()) -> dict[str,
     return dict(totals)
 
 
-def _subject(code: str, relevance: int) -> dict:
-    return {"name": NAMES[code], "uri": IPTC_URI + code, "code": f"medtop:{code}", "relevance": relevance}
+def _subject(code: str, relevance: int, score: float) -> dict:
+    return {
+        "name": NAMES[code],
+        "uri": IPTC_URI + code,
+        "code": f"medtop:{code}",
+        "relevance": relevance,
+        "confidence": confidence(score),
+    }
+
+
+def confidence(score: float) -> int:
+    """0-100: the topic's own evidence against FULL_SCORE, whatever the other topics score."""
+    return max(1, min(100, round(100 * score / FULL_SCORE)))
 
 
 def _kept_top_level(totals: dict[str, float]) -> list[str]:
@@ -135,4 +147,4 @@ def subjects(lemmas: list[str], title_lemmas: Sequence[str] = ()) -> list[dict]:
     for child in _kept_children(totals, top):
         relevance[child] = max(1, min(relevance[PARENTS[child]], round(totals[child] * scale)))
     order = sorted(relevance, key=lambda c: (-relevance[c], c in PARENTS, -totals[c], c))
-    return [_subject(c, relevance[c]) for c in order]
+    return [_subject(c, relevance[c], totals[c]) for c in order]

@@ -112,7 +112,16 @@ def _unsafe(exc: UnsafeURL):
 
 @bp.get("/articles")
 def list_articles():
-    return queries.feed_page(_publisher(), FeedQuery().load(request.args.to_dict()))
+    query = FeedQuery().load(request.args.to_dict())
+    try:
+        return queries.feed_page(_publisher(), query)
+    except ValueError:
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            "The cursor is not one this API handed out for these filters.",
+            {"cursor": ["Invalid cursor: pass next_cursor back with the same filters and since."]},
+        ) from None
 
 
 @bp.get("/articles/<article_id>")

@@ -19,7 +19,7 @@ from shared.celery_app import make_celery
 from shared.config import Settings
 from shared.logs import configure_logging
 from shared.metrics import SUBSCRIPTIONS_DISABLED, PipelineCollector
-from shared.openapi import build_spec
+from shared.openapi import build_spec, json_schema
 from shared.schema_version import require_schema_version
 from shared.web import install_common
 
@@ -35,12 +35,13 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.publish_max_bytes
     app.json.sort_keys = False
     app.extensions["newsflow"] = publisher
-    spec = build_spec("Newsflow publish", DESCRIPTION, OPERATIONS + ADMIN_OPERATIONS)
+    json_schemas = {"enrichment": json_schema("enrichment")}
+    spec = build_spec("Newsflow publish", DESCRIPTION, OPERATIONS + ADMIN_OPERATIONS, json_schemas)
 
     collector = PipelineCollector(
         publisher.store.redis, "publish", {SUBSCRIPTIONS_DISABLED: lambda: disabled_count(publisher)}
     )
-    install_common(app, "publish", publisher.store.ping, lookup(publisher), spec, collector)
+    install_common(app, "publish", publisher.store.ping, lookup(publisher), spec, collector, json_schemas)
     install_access(app)
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)

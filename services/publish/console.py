@@ -43,22 +43,24 @@ def _publisher() -> Publisher:
 
 
 def article_row(article_id: str, published_ts: float, article: dict) -> dict:
-    """A published article as the console lists it: headline, its most relevant entities, its topics."""
-    headlines = [h["value"] for h in article.get("headlines", []) if h.get("role") == "main"]
+    """A published article (`{"data": <ninjs>, "enrichment": ...}`) as the console lists it: headline, its most
+    relevant entities (relevance from the enrichment), its topics."""
+    item, extra = article["data"], article.get("enrichment") or {}
+    headlines = [h["value"] for h in item.get("headlines", []) if h.get("role") == "main"]
     entities = {
-        kind: [e["name"] for e in sorted(article.get(kind, []), key=lambda e: -e.get("relevance", 0))][:ENTITIES_SHOWN]
+        kind: [e["name"] for e in sorted(extra.get(kind, []), key=lambda e: -e.get("relevance", 0))][:ENTITIES_SHOWN]
         for kind in ENTITY_KINDS
     }
-    topics = sorted(article.get("subjects", []), key=lambda s: -s.get("relevance", 0))
+    topics = sorted(item.get("subjects", []), key=lambda s: -s.get("relevance", 0))
     return {
         "id": article_id,
-        "version": article.get("version"),
+        "version": item.get("version"),
         "headline": headlines[0] if headlines else "(no headline)",
         "published_at": iso(published_ts),
-        "source": article.get("source"),
-        "language": article.get("language"),
+        "source": ", ".join(source["name"] for source in item.get("infosources", [])),
+        "language": item.get("language"),
         "entities": entities,
-        "topics": [{"code": t["code"], "name": t["name"]} for t in topics],
+        "topics": [{"code": t["literal"], "name": t["name"]} for t in topics],
     }
 
 

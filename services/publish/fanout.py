@@ -8,6 +8,7 @@ import logging
 import time
 from datetime import datetime
 
+from services.publish.feed import article_index
 from services.publish.matching import matching
 from services.publish.model import Delivery
 from services.publish.publisher import Publisher
@@ -43,8 +44,15 @@ def new_delivery(
 
 
 def webhook_body(event_type: str, article: dict) -> str:
-    """The webhook body (DESIGN §3 Webhook) for a stored enriched article."""
-    return json.dumps({"type": event_type, "timestamp": iso(time.time()), "data": article})
+    """The webhook body (DESIGN §3 Webhook) for a stored finished article `{"data": <ninjs>, "enrichment": ...}`."""
+    return json.dumps(
+        {
+            "type": event_type,
+            "timestamp": iso(time.time()),
+            "data": article["data"],
+            "enrichment": article["enrichment"],
+        }
+    )
 
 
 def publish_article(p: Publisher, article_id: str, version: int) -> int:
@@ -67,7 +75,7 @@ def publish_article(p: Publisher, article_id: str, version: int) -> int:
     new = [delivery for delivery, fresh in zip(deliveries, created, strict=True) if fresh]
     for delivery in new:
         p.send_task("publish.deliver", [delivery.id])
-    p.store.mark_published(article_id, version)
+    p.store.mark_published(article_id, version, article_index(article))
     PipelineMetrics(p.store.redis).observe(FANOUT_DURATION, time.perf_counter() - started)
     log.info("published %s v%s as %s to %d subscription(s)", article_id, version, event_type, len(new))
     return len(new)

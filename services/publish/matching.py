@@ -25,14 +25,23 @@ def topic_code(value: str) -> str:
 
 
 def article_facets(article: dict) -> dict[str, set[str]]:
-    places = article.get("places") or []
+    """What filters match on, from a finished article `{"data": <ninjs>, "enrichment": ...}` (or an event with
+    those two keys): subject codes, people and organisations, places by name and by ISO country, the source
+    (ninjs infosources), the language."""
+    item, extra = article["data"], article.get("enrichment") or {}
+    places = [p.get("name") for p in item.get("places") or []] + [p.get("country") for p in extra.get("places") or []]
     return {
-        "topics": _fold(topic_code(s.get("code", "")) for s in article.get("subjects") or []),
-        "entities": _fold(e.get("name") for kind in ("people", "organisations") for e in article.get(kind) or []),
-        "places": _fold([p.get("name") for p in places] + [p.get("country") for p in places]),
-        "sources": _fold([article.get("source")]),
-        "languages": _fold([article.get("language")]),
+        "topics": _fold(topic_code(s.get("literal", "")) for s in item.get("subjects") or []),
+        "entities": _fold(e.get("name") for kind in ("people", "organisations") for e in item.get(kind) or []),
+        "places": _fold(places),
+        "sources": _fold(source.get("name") for source in item.get("infosources") or []),
+        "languages": _fold([item.get("language")]),
     }
+
+
+def facet_pairs(facets: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """(facet, value) of every value, sorted: what the feed index files an article under, or what a query asks."""
+    return sorted((name, value) for name, values in facets.items() for value in values)
 
 
 def wanted(filters: dict, name: str) -> set[str]:

@@ -2,53 +2,65 @@
 
 from __future__ import annotations
 
-from services.publish.matching import article_facets, facets_match
+import json
+
+from services.publish import feed
 from services.publish.model import FAILED, RETRYING, Delivery
 from services.publish.publisher import NotFound, Publisher
 
-FEED_FILTERS = {
-    "topic": "topics",
-    "entity": "entities",
-    "place": "places",
-    "source": "sources",
-    "language": "languages",
-}
-FEED_SCAN_LIMIT = 1000  # articles looked at per request; past it the page ends early with a cursor
+FEED_WALK_BUDGET = 5000  # index entries one Redis script call looks at, so no call blocks Redis for long
 
 
 def feed_page(p: Publisher, query: dict) -> dict:
-    """Published articles, newest first, matching every filter given; cursor-paginated."""
-    filters = {FEED_FILTERS[name]: [value] for name, value in query.items() if name in FEED_FILTERS}
-    since = query["since"].timestamp() if query["since"] else None
-    items: list[dict] = []
-    cursor, scanned = query["cursor"], 0
-    while len(items) < query["limit"] and scanned < FEED_SCAN_LIMIT:
-        batch = p.store.published_before(cursor, since, 100)
-        if not batch:
-            return {"items": items, "next_cursor": None}
-        for (_, published), article in zip(batch, p.store.enriched_many([a for a, _ in batch]), strict=True):
-            scanned, cursor = scanned + 1, published
-            if article and facets_match(filters, article_facets(article)):
-                items.append(article)
-                if len(items) == query["limit"]:
-                    break
-    more = bool(p.store.published_before(cursor, since, 1))
-    return {"items": items, "next_cursor": cursor if more else None}
+    """Published articles, newest first, matching every filter given, `limit` of them whenever that many match
+    (from the feed index, services/publish/feed.py); cursor-paginated. ValueError for a cursor this query
+    did not hand out."""
+    facets, since, limit = feed.query_facets(query), feed.since_of(query), query["limit"]
+    token = feed.query_token(facets, since)
+    after = feed.decode_feed_cursor(query["cursor"], token) if query["cursor"] else None
+    matches: list[tuple[str, float]] = []
+    while len(matches) <= limit:
+        found, after = p.store.feed_walk(facets, after, since, limit + 1 - len(matches), FEED_WALK_BUDGET)
+        matches += found
+        if after is None:
+            break
+    page = matches[:limit]
+    items = [doc for doc in finished_articles(p, [article_id for article_id, _ in page]) if doc]
+    more = len(matches) > limit
+    return {"items": items, "next_cursor": feed.encode_feed_cursor(page[-1], token) if more else None}
 
 
 def article(p: Publisher, article_id: str) -> dict:
     """The finished article; NotFound until it is enriched."""
-    found = p.store.enriched(article_id)
+    [found] = finished_articles(p, [article_id])
     if found is None:
         raise NotFound(f"No enriched article with id {article_id!r} (yet).")
     return found
 
 
+def finished_articles(p: Publisher, article_ids: list[str]) -> list[dict | None]:
+    """Each article as handed out, `{"data", "enrichment"}`: its enriched copy while a version waits to be
+    published, else what the webhook payload of its published version carries (the store keeps a published
+    article's text there only)."""
+    docs = p.store.enriched_many(article_ids)
+    waiting = [article_id for article_id, doc in zip(article_ids, docs, strict=True) if doc is None]
+    refs = [(a, v) for a, v in zip(waiting, p.repo.published_versions(waiting), strict=True) if v]
+    bodies = {article_id: body for (article_id, _), body in zip(refs, p.repo.payloads(refs), strict=True) if body}
+    return [doc or _carried(bodies.get(a)) for a, doc in zip(article_ids, docs, strict=True)]
+
+
+def _carried(body: str | None) -> dict | None:
+    if body is None:
+        return None
+    event = json.loads(body)
+    return {"data": event["data"], "enrichment": event["enrichment"]}
+
+
 def recent_articles(p: Publisher, count: int) -> list[tuple[str, float, dict]]:
     """(id, publication time, article) of the newest published articles, newest first."""
-    feed = p.store.published_before(None, None, count)
-    articles = p.store.enriched_many([article_id for article_id, _ in feed])
-    return [(a, ts, doc) for (a, ts), doc in zip(feed, articles, strict=True) if doc]
+    newest = p.store.published_before(None, None, count)
+    articles = finished_articles(p, [article_id for article_id, _ in newest])
+    return [(a, ts, doc) for (a, ts), doc in zip(newest, articles, strict=True) if doc]
 
 
 def state_counts(p: Publisher) -> dict[str, int]:

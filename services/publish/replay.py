@@ -48,7 +48,7 @@ def _latest_payload(p: Publisher, article_id: str, version: int | None) -> tuple
     """The payload of the newest published version of an article (its current version once published)."""
     if version is None:
         enriched = p.store.enriched(article_id)
-        version = enriched.get("version") if enriched else None
+        version = enriched["data"]["version"] if enriched else None
     for v in range(int(version or 0), 0, -1):
         body = p.repo.payload(article_id, v)
         if body:
@@ -86,7 +86,7 @@ def replay(p: Publisher, sub_id: str, since: float, until: float | None = None) 
                     continue
                 version, body = found
             event = json.loads(body)
-            if not matches(sub, event["data"], event["type"], article_facets(event["data"])):
+            if not matches(sub, event, event["type"], article_facets(event)):
                 continue
             if len(chosen) == cap:
                 next_since = published_ts

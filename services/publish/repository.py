@@ -11,10 +11,11 @@ Keys (under `nf:`):
   sub:<id>:deliveries:<status>  zset   the same, per status (pending, retrying, succeeded, failed)
   delivery:<id>                 string JSON delivery with its attempts
   delivery:<id>:lock            string held while one worker (or the API) changes the delivery
-  payload:<article>:<ver>       string the exact webhook body for that article version
-  published                     hash   article id -> latest version with a payload (for replay)
+  payload:<article>:<ver>       string the exact webhook body for that article version, zlib-compressed
+                                (shared/compact.py); once published, the one copy of the article's text
   due                           zset   delivery id -> when a worker should next look at it
-Read only: feed (zset article id -> publication time, kept by shared/store.py).
+Read only, kept by shared/store.py: feed (zset article id -> publication time) and each article's
+`published_version` (field of article:<id>).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import redis
 
 from services.publish.health import Health
 from services.publish.model import Delivery
+from shared.compact import pack, unpack
 
 STATUSES = ("pending", "retrying", "succeeded", "failed")
 
@@ -257,24 +259,28 @@ class PublishRepository:
 
     # payloads and the articles replay may re-send
     def save_payload(self, article_id: str, version: int, body: str) -> None:
-        with self.redis.pipeline() as pipe:
-            ttl = max(1, int(self.payload_ttl_s)) if self.payload_ttl_s else None
-            pipe.set(self._key("payload", article_id, str(version)), body, nx=True, ex=ttl)
-            pipe.hset(self._key("published"), article_id, version)
-            pipe.execute()
+        """The webhook body of a version, compressed (shared/compact.py), written once: every attempt of every
+        delivery of it sends these very bytes. Once the version is published it is also where the article
+        itself is kept (the store drops its enriched copy)."""
+        ttl = max(1, int(self.payload_ttl_s)) if self.payload_ttl_s else None
+        self.redis.set(self._key("payload", article_id, str(version)), pack(body), nx=True, ex=ttl)
 
     def payload(self, article_id: str, version: int) -> str | None:
-        return self.redis.get(self._key("payload", article_id, str(version)))
+        return unpack(self.redis.get(self._key("payload", article_id, str(version))))
 
     def published_versions(self, article_ids: list[str]) -> list[int | None]:
+        """The version of each article last published (the store's `published_version`), None if none."""
         if not article_ids:
             return []
-        return [int(v) if v else None for v in self.redis.hmget(self._key("published"), article_ids)]
+        with self.redis.pipeline(transaction=False) as pipe:
+            for article_id in article_ids:
+                pipe.hget(self._key("article", article_id), "published_version")
+            return [int(v) if v else None for v in pipe.execute()]
 
     def payloads(self, refs: list[tuple[str, int]]) -> list[str | None]:
         if not refs:
             return []
-        return self.redis.mget([self._key("payload", a, str(v)) for a, v in refs])
+        return [unpack(body) for body in self.redis.mget([self._key("payload", a, str(v)) for a, v in refs])]
 
     def feed_window(self, since: float, until: float, offset: int, limit: int) -> list[tuple[str, float]]:
         """(article id, publication time) of articles published in [since, until], oldest first."""
@@ -358,7 +364,7 @@ class PublishRepository:
             )
 
         sub, health, payload, slot = self._pipelined(build)
-        return AttemptContext(json.loads(sub) if sub else None, Health.from_hash(health), payload, bool(slot))
+        return AttemptContext(json.loads(sub) if sub else None, Health.from_hash(health), unpack(payload), bool(slot))
 
     def release_slot(self, sub_id: str, delivery_id: str) -> None:
         self.redis.zrem(self._key("sub", sub_id, "inflight"), delivery_id)

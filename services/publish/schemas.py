@@ -7,6 +7,8 @@ from datetime import UTC
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from services.enrich.topics import NAMES as TOPIC_NAMES
+from services.publish.matching import topic_code
 from services.publish.repository import STATUSES
 
 EVENT_TYPES = ("article.published", "article.updated")
@@ -103,22 +105,31 @@ class DeliveriesQuery(Schema):
     cursor = fields.String(validate=validate.Length(min=1, max=500), load_default=None)
 
 
+def _known_topic(value: str) -> None:
+    if topic_code(value) not in TOPIC_NAMES:
+        raise ValidationError(
+            "Unknown topic: an IPTC Media Topic code Newsflow assigns, like 'medtop:11000000' (politics)."
+        )
+
+
 class FeedQuery(Schema):
     """GET /v1/articles: one value per filter; all given must match."""
 
     class Meta:
         unknown = RAISE
 
-    topic = fields.String(
-        validate=validate.Regexp(r"^(medtop:)?\d{8}$", error="Must be an IPTC code like 'medtop:11000000'.")
-    )
+    topic = fields.String(validate=_known_topic)
     entity = fields.String(validate=validate.Length(min=1, max=200))
     place = fields.String(validate=validate.Length(min=1, max=200))
     source = fields.String(validate=validate.Length(min=1, max=200))
     language = fields.String(validate=validate.Regexp(r"^[a-z]{2}$", error="Must be an ISO 639-1 code."))
     since = fields.AwareDateTime(format="iso", default_timezone=UTC, load_default=None)
     limit = fields.Integer(validate=validate.Range(min=1, max=100), load_default=20)
-    cursor = fields.Float(load_default=None, metadata={"description": "next_cursor of the previous page."})
+    cursor = fields.String(
+        validate=validate.Length(min=1, max=500),
+        load_default=None,
+        metadata={"description": "next_cursor of the previous page, with the same filters and since."},
+    )
 
 
 # Responses. Closed (additionalProperties: false) where the shape is ours, so the fuzzer catches a leaked field.
@@ -201,59 +212,78 @@ class ReplayResult(_Closed):
     next_since = _when(required=True, allow_none=True, description="Where a further replay carries on.")
 
 
-# The finished article: IPTC ninjs 2.x names (DESIGN.md §5); open, as ninjs is.
+# The finished article (DESIGN.md §5): an IPTC ninjs 2.2 news item as `data`, closed as ninjs 2.2 is, and Newsflow's
+# extra analysis as `enrichment`, the JSON Schema shared/enrichment.schema.json (served at /schemas/enrichment.json).
 
 
-class NinjsText(Schema):
+def _uri(description: str = "", **kwargs) -> fields.String:
+    return fields.String(metadata={"format": "uri", **({"description": description} if description else {})}, **kwargs)
+
+
+def _score(description: str) -> fields.Integer:
+    return fields.Integer(required=True, validate=validate.Range(min=0, max=100), metadata={"description": description})
+
+
+class NinjsText(_Closed):
     role = fields.String(required=True)
     value = fields.String(required=True)
 
 
 class NinjsBody(NinjsText):
     contenttype = fields.String(required=True)
+    wordcount = fields.Integer(required=True)
+    charcount = fields.Integer(required=True)
 
 
-class NinjsEntity(Schema):
+class NinjsEntity(_Closed):
     name = fields.String(required=True)
-    literal = fields.String()
-    uri = fields.String()
-    relevance = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
-    mentions = fields.Integer(required=True)
+    uri = _uri("Places: GeoNames, where known.")
 
 
-class NinjsPlace(NinjsEntity):
-    country = fields.String(metadata={"description": "ISO 3166 alpha-2."})
-    geometry = fields.Dict()
-
-
-class NinjsSubject(Schema):
+class NinjsSubject(_Closed):
     name = fields.String(required=True)
-    uri = fields.String(required=True)
-    code = fields.String(required=True, metadata={"description": "medtop:<code>"})
-    relevance = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
+    uri = _uri(required=True)
+    literal = fields.String(required=True, metadata={"description": "medtop:<IPTC Media Topic code>"})
+    relevance = _score("How the topic ranks in this article: 100 for the main topic.")
+    confidence = _score("How sure the topic is on its own evidence.")
+    creator = fields.String(required=True)
 
 
-class Article(Schema):
-    uri = fields.String(required=True, metadata={"description": "urn:newsflow:article:<id>"})
-    version = fields.Integer(required=True)
-    type = fields.String(required=True)
+class NinjsName(_Closed):
+    name = fields.String(required=True)
+
+
+class NinjsAltId(_Closed):
+    role = fields.String(required=True, validate=validate.OneOf(["url", "external-id"]))
+    value = fields.String(required=True)
+
+
+class NinjsItem(_Closed):
+    """IPTC ninjs 2.2, as Newsflow fills it; validates against IPTC's schema unchanged."""
+
+    uri = _uri("urn:newsflow:article:<id>", required=True)
+    version = fields.String(required=True, metadata={"description": "The article's version, 1, 2, ..."})
+    type = fields.String(required=True, validate=validate.OneOf(["text"]))
     language = fields.String(required=True)
-    firstcreated = _when(required=True)
-    versioncreated = _when(required=True)
+    firstcreated = _when(required=True, description="Published upstream, else first received.")
+    versioncreated = _when(required=True, description="This version received.")
     headlines = fields.List(fields.Nested(NinjsText), required=True)
     bodies = fields.List(fields.Nested(NinjsBody), required=True)
     descriptions = fields.List(fields.Nested(NinjsText), required=True)
     people = fields.List(fields.Nested(NinjsEntity), required=True)
     organisations = fields.List(fields.Nested(NinjsEntity), required=True)
-    places = fields.List(fields.Nested(NinjsPlace), required=True)
+    places = fields.List(fields.Nested(NinjsEntity), required=True)
     subjects = fields.List(fields.Nested(NinjsSubject), required=True)
-    keywords = fields.List(fields.String(), required=True)
-    source = fields.String(required=True, allow_none=True)
-    url = fields.String(required=True, allow_none=True)
-    authors = fields.List(fields.String(), required=True)
-    wordcount = fields.Integer(required=True)
+    by = fields.String(metadata={"description": "The authors, when upstream named them."})
+    infosources = fields.List(fields.Nested(NinjsName), metadata={"description": "The source."})
+    altids = fields.List(fields.Nested(NinjsAltId), metadata={"description": "The source URL and external id."})
+
+
+class Article(_Closed):
+    data = fields.Nested(NinjsItem, required=True)
+    enrichment = fields.Raw(required=True, metadata={"component": "Enrichment"})
 
 
 class Feed(_Closed):
     items = fields.List(fields.Nested(Article), required=True)
-    next_cursor = fields.Float(required=True, allow_none=True, metadata={"description": "Pass as `cursor`."})
+    next_cursor = fields.String(required=True, allow_none=True, metadata={"description": "Pass as `cursor`."})

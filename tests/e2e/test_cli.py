@@ -93,10 +93,11 @@ def test_missing_api_key_is_a_usage_error_naming_the_variable():
 def test_listen_prints_a_verified_article_and_refuses_a_forged_one():
     port = free_port()
     body = json.dumps({"type": "article.published", "timestamp": "2026-11-26T12:00:00Z", "data": {
-        "uri": "urn:newsflow:article:a1", "version": 1, "headlines": [{"role": "main", "value": "Tram line approved"}],
+        "uri": "urn:newsflow:article:a1", "version": "1",
+        "headlines": [{"role": "main", "value": "Tram line approved"}],
         "people": [{"name": "Claire Dubois"}], "places": [{"name": "Lyon"}],
-        "subjects": [{"name": "transport", "code": "medtop:20000446"}], "keywords": ["tram"],
-    }})  # fmt: skip
+        "subjects": [{"name": "transport", "literal": "medtop:20000446"}],
+    }, "enrichment": {"keywords": ["tram"]}})  # fmt: skip
 
     def post(secret: str, webhook_id: str) -> httpx.Response:
         now = datetime.now(UTC)
@@ -113,6 +114,7 @@ def test_listen_prints_a_verified_article_and_refuses_a_forged_one():
     printed = listener.text()
     assert "article.published  msg_good  (signature verified)" in printed
     assert "Tram line approved" in printed and "people: Claire Dubois" in printed and "places: Lyon" in printed
+    assert "subjects: transport (medtop:20000446)" in printed and "keywords: tram" in printed
     assert "msg_forged" not in printed and listener.err[0].startswith("REJECTED msg_forged")
 
 

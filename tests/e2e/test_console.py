@@ -35,7 +35,7 @@ def test_console_shows_a_failed_delivery_and_redelivers_it_with_the_same_webhook
         [failed] = wait_for(
             lambda: publish.get(failed_log, params={"status": "failed"}).json()["items"], 120, "the failed delivery"
         )
-        article = publish.get(f"/v1/articles/{article_id}").json()
+        article = publish.get(f"/v1/articles/{article_id}").json()["data"]
 
         context = browser.new_context(http_credentials={"username": BASIC[0], "password": BASIC[1]})
         page = context.new_page()

@@ -6,6 +6,8 @@ import time
 import pytest
 from standardwebhooks import Webhook
 
+from shared.openapi import json_schema
+from tests.articles import assert_finished_article
 from tests.helpers import Receiver, seed_article, wait_for
 
 pytestmark = pytest.mark.slow
@@ -32,7 +34,8 @@ def test_seed_article_reaches_a_subscriber_signed_and_enriched(stack):
         [hook] = wait_for(lambda: receiver.received, 90, "the webhook")
         print(f"\nseed article: POST -> webhook {hook.at - posted_at:.2f} s")
         event = Webhook(sub["secret"]).verify(hook.body, hook.headers)
-        assert event["type"] == "article.published"
+        assert event["type"] == "article.published" and set(event) == {"type", "timestamp", "data", "enrichment"}
+        assert_finished_article(event)
         article = event["data"]
         assert article["uri"] == f"urn:newsflow:article:{article_id}"
         assert {"Anthony Blinken", "Shah Mahmood Qureshi"} <= names(article, "people")
@@ -40,9 +43,36 @@ def test_seed_article_reaches_a_subscriber_signed_and_enriched(stack):
         assert {"Pakistan", "China", "Russia", "Afghanistan"} <= names(article, "places")
 
         wait_for(lambda: ingest.get(f"/v1/articles/{article_id}").json()["status"] == "published", 10, "status")
-        assert publish.get(f"/v1/articles/{article_id}").json() == article
+        served = publish.get(f"/v1/articles/{article_id}").json()
+        assert served == {"data": article, "enrichment": event["enrichment"]}
+        assert_finished_article(served)
         log = publish.get(f"/v1/subscriptions/{sub['id']}/deliveries").json()["items"]
         assert [(d["id"], d["status"]) for d in log] == [(hook.headers["webhook-id"], "succeeded")]
+
+
+def test_an_html_article_is_published_as_valid_ninjs_with_its_enrichment_schema_served(stack):
+    ingest, publish = stack
+    html = (
+        "<html><body><nav>Home | World</nav><article><h1>Storm hits coast</h1><p>A powerful storm hit the coast of "
+        "Portugal on Monday, forcing thousands of people to leave their homes.</p><p>Officials in Lisbon said the "
+        "damage was the worst in decades, Mayor Carlos Moedas told reporters.</p></article></body></html>"
+    )
+    with Receiver() as receiver:
+        sub = publish.post("/v1/subscriptions", json={"url": receiver.url}).json()
+        upstream = {"url": "https://news.example/storm", "authors": ["Ana Silva"], "external_id": "storm-7"}
+        accepted = ingest.post("/v1/articles", json={"title": "Storm hits coast", "html": html, **upstream})
+        [hook] = wait_for(lambda: receiver.received, 90, "the webhook")
+        event = Webhook(sub["secret"]).verify(hook.body, hook.headers)
+        assert_finished_article(event)
+        assert event["data"]["by"] == "Ana Silva" and event["enrichment"]["authors"] == ["Ana Silva"]
+        assert {"role": "url", "value": "https://news.example/storm"} in event["data"]["altids"]
+        served = publish.get(f"/v1/articles/{accepted.json()['id']}").json()
+        assert_finished_article(served)
+        assert served["data"] == event["data"]
+    schema = publish.get("/schemas/enrichment.json", headers={"Authorization": ""})
+    assert schema.status_code == 200 and schema.json() == json_schema("enrichment")
+    article_schema = publish.get("/openapi.json").json()["components"]["schemas"]["Article"]
+    assert article_schema["properties"]["enrichment"] == {"$ref": "#/components/schemas/Enrichment"}
 
 
 def test_repost_is_a_duplicate_and_a_correction_is_published_as_an_update(stack):
@@ -66,7 +96,7 @@ def test_repost_is_a_duplicate_and_a_correction_is_published_as_an_update(stack)
         wait_for(lambda: len(receiver.received) == 2, 60, "the update webhook")
         first_hook, update = receiver.received
         event = Webhook(sub["secret"]).verify(update.body, update.headers)
-        assert event["type"] == "article.updated" and event["data"]["version"] == 2
+        assert event["type"] == "article.updated" and event["data"]["version"] == "2"
         assert "Porto" in names(event["data"], "places")
         assert update.headers["webhook-id"] != first_hook.headers["webhook-id"]
         time.sleep(1)

@@ -51,7 +51,7 @@ def test_seed_article_reaches_filtered_subscribers_through_failures_rotation_red
                 event = verify(secret, request)
                 assert event["type"] == "article.published"
                 assert event["data"]["uri"] == f"urn:newsflow:article:{article_id}"
-        assert "medtop:11000000" in {s["code"] for s in event["data"]["subjects"]}
+        assert "medtop:11000000" in {s["literal"] for s in event["data"]["subjects"]}
 
         deliveries = f"/v1/subscriptions/{flaky_sub['id']}/deliveries"
         [logged] = wait_for(lambda: publish.get(deliveries, params={"status": "succeeded"}).json()["items"], 10, "log")

@@ -1,61 +1,153 @@
-"""GET /v1/articles: the published feed, newest first, filtered and cursor-paginated."""
+"""GET /v1/articles: the published feed, newest first, filtered through the feed index, cursor-paginated."""
 
 import time
 
 import pytest
 
 from services.publish.app import create_app
+from services.publish.fanout import webhook_body
+from services.publish.feed import article_index
+from services.publish.repository import PublishRepository
 from shared.store import ArticleStore, connect
+from tests.articles import assert_finished_article, finished
 from tests.conftest import PUBLISH_KEY
 
 AUTH = {"Authorization": f"Bearer {PUBLISH_KEY}"}
 
 
-def publish(store: ArticleStore, article_id: str, **fields) -> None:
-    store.accept(article_id, {"title": article_id}, "h")
-    store.start_enriching(article_id, 1)
-    store.save_enriched(article_id, 1, {"uri": f"urn:newsflow:article:{article_id}", "version": 1, **fields})
-    store.mark_published(article_id, 1)
-    time.sleep(0.01)  # distinct publication times
+def publish(store: ArticleStore, article_id: str, version: int = 1, **facets) -> None:
+    """As enrich and fan-out would: accepted, enriched, its webhook payload saved, then published with its index
+    entries."""
+    store.accept(article_id, {"title": article_id, "v": version}, f"h{version}")
+    store.start_enriching(article_id, version)
+    doc = finished(article_id, version, **facets)
+    store.save_enriched(article_id, version, doc)
+    PublishRepository(store.redis).save_payload(article_id, version, webhook_body("article.published", doc))
+    store.mark_published(article_id, version, article_index(doc))
+    time.sleep(0.002)  # distinct publication times (ties are covered on their own below)
 
 
 @pytest.fixture
-def client(app_env):
-    store = ArticleStore(connect(app_env["REDIS_URL"]))
-    publish(store, "a1", language="en", source="wire", places=[{"name": "Pakistan", "country": "PK"}],
-            subjects=[{"code": "medtop:16000000"}])  # fmt: skip
-    publish(store, "a2", language="fr", source="wire", people=[{"name": "Jane Kowalski"}])
-    publish(store, "a3", language="en", source="cms", places=[{"name": "Lisbon", "country": "PT"}])
+def store(app_env):
+    return ArticleStore(connect(app_env["REDIS_URL"]))
+
+
+@pytest.fixture
+def client(app_env, store):
+    publish(store, "a1", language="en", source="wire", places={"Pakistan": "PK"}, topics=["medtop:16000000"])
+    publish(store, "a2", language="fr", source="wire", people=["Jane Kowalski"])
+    publish(store, "a3", language="en", source="cms", places={"Lisbon": "PT"})
     store.accept("draft", {"title": "not yet published"}, "h")
     return create_app(app_env).test_client()
 
 
-def ids(response) -> list[str]:
-    return [a["uri"].rsplit(":", 1)[1] for a in response.get_json()["items"]]
+def page(client, query: str) -> dict:
+    response = client.get(f"/v1/articles?{query}", headers=AUTH)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def ids(body: dict) -> list[str]:
+    return [a["data"]["uri"].rsplit(":", 1)[1] for a in body["items"]]
+
+
+def walk(client, query: str, cursor: str | None = None, max_pages: int = 100) -> list[str]:
+    """Every id of a query, page after page (from `cursor` if given)."""
+    seen = []
+    for _ in range(max_pages):
+        body = page(client, f"{query}&cursor={cursor}" if cursor else query)
+        seen += ids(body)
+        if (cursor := body["next_cursor"]) is None:
+            return seen
+    raise AssertionError(f"more than {max_pages} pages")
 
 
 def test_newest_first_and_only_published(client):
-    assert ids(client.get("/v1/articles", headers=AUTH)) == ["a3", "a2", "a1"]
-    assert ids(client.get("/v1/articles?since=2999-01-01T00:00:00Z", headers=AUTH)) == []
+    body = page(client, "")
+    assert ids(body) == ["a3", "a2", "a1"]
+    for item in body["items"]:
+        assert_finished_article(item)
+    assert ids(page(client, "since=2999-01-01T00:00:00Z")) == []
 
 
 def test_every_given_filter_must_match(client):
-    assert ids(client.get("/v1/articles?language=en", headers=AUTH)) == ["a3", "a1"]
-    assert ids(client.get("/v1/articles?language=en&source=wire", headers=AUTH)) == ["a1"]
-    assert ids(client.get("/v1/articles?place=PK", headers=AUTH)) == ["a1"]
-    assert ids(client.get("/v1/articles?topic=medtop:16000000", headers=AUTH)) == ["a1"]
-    assert ids(client.get("/v1/articles?entity=jane%20kowalski", headers=AUTH)) == ["a2"]
+    assert ids(page(client, "language=en")) == ["a3", "a1"]
+    assert ids(page(client, "language=en&source=wire")) == ["a1"]
+    assert ids(page(client, "place=PK")) == ids(page(client, "place=pakistan")) == ["a1"]
+    assert ids(page(client, "topic=medtop:16000000")) == ids(page(client, "topic=16000000")) == ["a1"]
+    assert ids(page(client, "entity=jane%20kowalski")) == ["a2"]
+    assert ids(page(client, "entity=jane%20kowalski&language=en")) == []
 
 
 def test_cursor_pages_through_without_gaps_or_repeats(client):
-    first = client.get("/v1/articles?limit=2", headers=AUTH).get_json()
+    first = page(client, "limit=2")
     assert len(first["items"]) == 2 and first["next_cursor"] is not None
-    second = client.get(f"/v1/articles?limit=2&cursor={first['next_cursor']}", headers=AUTH).get_json()
-    assert [a["uri"][-2:] for a in first["items"] + second["items"]] == ["a3", "a2", "a1"]
+    second = page(client, f"limit=2&cursor={first['next_cursor']}")
+    assert ids(first) + ids(second) == ["a3", "a2", "a1"]
     assert second["next_cursor"] is None
 
 
+def test_a_full_page_of_rare_matches_however_many_newer_articles_lie_between(app_env, store):
+    """The issue's case: 10 articles naming a person, then 1,300 newer ones that do not."""
+    for n in range(10):
+        publish(store, f"old{n}", people=["Ada Lovelace"], topics=["medtop:13000000"])
+    for n in range(1300):
+        publish(store, f"new{n}", people=["Someone Else"], topics=["medtop:15000000"])
+    client = create_app(app_env).test_client()
+    body = page(client, "entity=Ada%20Lovelace&limit=10")
+    assert ids(body) == [f"old{n}" for n in reversed(range(10))] and body["next_cursor"] is None
+    assert walk(client, "entity=Ada%20Lovelace&limit=3") == [f"old{n}" for n in reversed(range(10))]
+    both = page(client, "entity=ada%20lovelace&topic=medtop:13000000&limit=4")
+    assert ids(both) == ["old9", "old8", "old7", "old6"] and both["next_cursor"]
+
+
+def test_the_cursor_is_stable_while_newer_articles_arrive_and_on_equal_publication_times(app_env, store):
+    for n in range(6):
+        publish(store, f"p{n}", topics=["medtop:11000000"])
+    client = create_app(app_env).test_client()
+    first = page(client, "topic=medtop:11000000&limit=2")
+    publish(store, "newer", topics=["medtop:11000000"])
+    rest = walk(client, "topic=medtop:11000000&limit=2", first["next_cursor"])
+    assert ids(first) + rest == ["p5", "p4", "p3", "p2", "p1", "p0"]
+    tied = [f"t{n}" for n in range(5)]
+    for article_id in tied:
+        publish(store, article_id)
+    store.redis.zadd("nf:feed", dict.fromkeys(tied, 1.0))  # equal publication times: ordered by id, none skipped
+    assert walk(client, "limit=2")[-5:] == sorted(tied, reverse=True)
+
+
+def test_a_new_version_is_found_by_its_own_facets_only(app_env, store):
+    publish(store, "story", places={"Lisbon": "PT"}, topics=["medtop:03000000"])
+    publish(store, "story", version=2, places={"Porto": "PT"}, topics=["medtop:17000000"])
+    client = create_app(app_env).test_client()
+    assert ids(page(client, "place=Porto")) == ids(page(client, "topic=medtop:17000000")) == ["story"]
+    assert ids(page(client, "place=Lisbon")) == ids(page(client, "topic=medtop:03000000")) == []
+    assert ids(page(client, "place=PT")) == ["story"]
+
+
+def test_retention_takes_an_article_out_of_the_index(app_env, store):
+    publish(store, "gone", people=["Ada Lovelace"])
+    cutoff = time.time()
+    publish(store, "kept", people=["Ada Lovelace"])
+    assert store.expire_published(cutoff) == 1
+    assert ids(page(create_app(app_env).test_client(), "entity=Ada%20Lovelace")) == ["kept"]
+    assert store.redis.zrange("nf:ix:entities:ada lovelace", 0, -1) == ["kept"]
+    assert not any(store.redis.zscore(key, "gone") is not None for key in store.redis.scan_iter("nf:ix:*"))
+
+
 def test_bad_query_is_422_naming_the_parameter(client):
-    for query, name in (("limit=0", "limit"), ("language=english", "language"), ("colour=red", "colour")):
+    cursor = page(client, "limit=1&language=en")["next_cursor"]
+    for query, name in (
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("language=english", "language"),
+        ("colour=red", "colour"),
+        ("topic=medtop:99999999", "topic"),
+        ("topic=politics", "topic"),
+        (f"limit=1&language=fr&cursor={cursor}", "cursor"),  # another query's cursor
+        (f"limit=1&cursor={cursor}", "cursor"),
+        ("cursor=bm90IGEgY3Vyc29y", "cursor"),
+    ):
         response = client.get(f"/v1/articles?{query}", headers=AUTH)
-        assert response.status_code == 422 and name in response.get_json()["errors"]
+        assert response.status_code == 422 and name in response.get_json()["errors"], query
+    assert page(client, f"limit=1&language=en&cursor={cursor}")["items"]

@@ -10,6 +10,7 @@ from standardwebhooks import Webhook
 from shared.celery_app import make_celery
 from shared.config import Settings
 from shared.store import ArticleStore, connect
+from tests.articles import finished
 from tests.helpers import Receiver, free_port, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.broker("redis")]
@@ -24,7 +25,7 @@ def publish_enriched(app_env: dict, article_id: str) -> None:
     store = ArticleStore(connect(app_env["REDIS_URL"]))
     store.accept(article_id, {"title": "T", "body": "b"}, "hash")
     store.start_enriching(article_id, 1)
-    store.save_enriched(article_id, 1, {"version": 1, "language": "en", "source": "wire"})
+    store.save_enriched(article_id, 1, finished(article_id))
     make_celery("tests", Settings.from_env(app_env)).send_task("publish.article", args=[article_id, 1])
 
 

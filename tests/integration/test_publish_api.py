@@ -10,6 +10,7 @@ from services.publish import fanout, subscriptions
 from services.publish.app import create_app
 from services.publish.signing import live_secrets
 from shared.store import iso
+from tests.articles import finished
 from tests.conftest import PUBLISH_KEY
 from tests.integration.test_ingest_api import queued_messages
 
@@ -107,7 +108,7 @@ def publish(app, article_id, version=1, **fields):
     for v in range(1, version + 1):
         p.store.accept(article_id, {"title": "T", "body": f"{article_id} v{v}"}, f"{article_id}-h{v}")
         p.store.start_enriching(article_id, v)
-        p.store.save_enriched(article_id, v, {"version": v, "language": "en", "source": "wire", **fields})
+        p.store.save_enriched(article_id, v, finished(article_id, v, **fields))
         fanout.publish_article(p, article_id, v)
 
 
@@ -235,11 +236,11 @@ def test_redeliver_is_409_while_the_subscription_is_disabled_or_an_attempt_is_ru
 
 
 def test_replay_resends_matching_articles_of_the_window_oldest_first_as_new_deliveries(api, app):
-    pk = [{"name": "Pakistan", "country": "PK"}]
+    pk = {"Pakistan": "PK"}
     publish(app, "before", places=pk)
     since = later_than_the_last_publication()
     publish(app, "first", places=pk)
-    publish(app, "elsewhere", places=[{"name": "France", "country": "FR"}])
+    publish(app, "elsewhere", places={"France": "FR"})
     publish(app, "updated", version=2, places=pk)
     sub = create(api, filters={"places": ["PK"]}).get_json()  # a new subscriber wants the backlog
     response = api.post(f"/v1/subscriptions/{sub['id']}/replay", json={"since": iso(since)}, headers=AUTH)

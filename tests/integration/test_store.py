@@ -117,7 +117,33 @@ def test_retention_deletes_only_articles_published_before_the_cutoff(store):
 
     assert store.expire_published(cutoff) == 1
     assert store.status("old") is None and store.raw("old") is None and store.enriched("old") is None
-    assert store.status("updating")["version"] == 2 and store.enriched("updating") == {"uri": "updating"}
-    assert store.enriched("fresh") == {"uri": "fresh"}
+    assert store.status("updating")["version"] == 2 and store.raw("updating") == {"title": "updating, corrected"}
+    assert store.status("fresh")["status"] == "published"
     assert store.state_counts() == {"received": 1, "enriching": 0, "enriched": 0, "published": 1, "failed": 0}
     assert store.expire_published(cutoff) == 0
+
+
+def test_a_large_value_is_stored_compressed_and_read_back_whole(store):
+    body = " ".join(f"Sentence {n} of a long article about talks in Islamabad." for n in range(100))
+    store.accept("big", {"title": "T", "body": body}, "h1")
+    assert store.redis.strlen("nf:article:big:raw") < len(body) / 3
+    assert store.raw("big") == {"title": "T", "body": body}
+    assert store.start_enriching("big", 1) and store.save_enriched("big", 1, {"data": {"body": body}})
+    assert store.redis.strlen("nf:article:big:enriched") < len(body) / 3
+    assert store.enriched("big") == store.enriched_many(["big"])[0] == {"data": {"body": body}}
+
+
+def test_a_value_stored_before_compression_still_reads(store):
+    store.redis.set("nf:article:old:enriched", '{"data": {"uri": "urn:newsflow:article:old"}}')
+    assert store.enriched("old") == {"data": {"uri": "urn:newsflow:article:old"}}
+
+
+@pytest.mark.parametrize("keep_raw", [False, True])
+def test_the_raw_article_goes_once_enriched_unless_kept_and_the_enriched_copy_once_published(redis_url, keep_raw):
+    store = ArticleStore(connect(redis_url), keep_raw=keep_raw)
+    store.accept("a", {"title": "T", "body": "B"}, "h1")
+    assert store.start_enriching("a", 1) and store.save_enriched("a", 1, {"data": {}})
+    assert (store.raw("a") == {"title": "T", "body": "B"}) is keep_raw
+    assert store.enriched("a") == {"data": {}}
+    assert store.mark_published("a", 1)
+    assert store.enriched("a") is None  # the webhook payload holds the published article

@@ -8,6 +8,7 @@ import pytest
 from shared.celery_app import make_celery
 from shared.config import Settings
 from shared.store import ArticleStore, connect
+from tests.articles import assert_finished_article
 from tests.helpers import queued_messages, seed_article, wait_for
 
 pytestmark = pytest.mark.slow
@@ -35,7 +36,8 @@ def test_enrich_worker_enriches_hands_on_and_fails_poison_articles(processes, st
     send("enrich.article", "good", 1)
     send("enrich.article", "poison", 1)
     wait_for(lambda: state_of(store, "good") == "enriched", 60, "the seed article to be enriched")
-    assert "Anthony Blinken" in {p["name"] for p in store.enriched("good")["people"]}
+    assert_finished_article(store.enriched("good"))
+    assert "Anthony Blinken" in {p["name"] for p in store.enriched("good")["data"]["people"]}
     assert queued_messages(broker_url, "publish") == [("publish.article", ["good", 1])]
     wait_for(lambda: state_of(store, "poison") == "failed", 30, "the poison article to fail")
     assert "no article text" in store.status("poison")["error"]
@@ -50,7 +52,8 @@ def test_duplicate_and_stale_messages_change_nothing(processes, store, send, bro
     send("enrich.article", "a", 2)  # the same message twice
     wait_for(lambda: state_of(store, "a") == "enriched", 60, "version 2 to be enriched")
     time.sleep(1)
-    assert store.enriched("a")["version"] == 2 and "Porto" in store.enriched("a")["bodies"][0]["value"]
+    item = store.enriched("a")["data"]
+    assert item["version"] == "2" and "Porto" in item["bodies"][0]["value"]
     assert queued_messages(broker_url, "publish") == [("publish.article", ["a", 2])]
 
 

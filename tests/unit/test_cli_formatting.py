@@ -8,19 +8,22 @@ from services.cli import formatting as fmt
 from services.cli.listen import verifier
 
 ARTICLE = {
-    "uri": "urn:newsflow:article:abc", "version": 2, "language": "en", "source": "wire", "wordcount": 312,
+    "uri": "urn:newsflow:article:abc", "version": "2", "language": "en", "infosources": [{"name": "wire"}],
     "headlines": [{"role": "main", "value": "Blinken presses the Taliban"}],
+    "bodies": [{"role": "main", "value": "...", "wordcount": 312, "charcount": 2001}],
     "descriptions": [{"role": "summary", "value": "Talks with Pakistan."}],
     "people": [{"name": "Anthony Blinken"}], "organisations": [], "places": [{"name": "Pakistan"}],
-    "subjects": [{"name": "politics", "code": "medtop:11000000"}], "keywords": ["Taliban", "Security Council"],
+    "subjects": [{"name": "politics", "literal": "medtop:11000000"}],
 }  # fmt: skip
-EVENT = {"type": "article.updated", "timestamp": "2026-11-26T12:00:00Z", "data": ARTICLE}
+EXTRA = {"keywords": ["Taliban", "Security Council"]}
+EVENT = {"type": "article.updated", "timestamp": "2026-11-26T12:00:00Z", "data": ARTICLE, "enrichment": EXTRA}
 
 
 def test_webhook_event_shows_headline_entities_subjects_and_keywords():
     lines = fmt.webhook_event(EVENT, "dlv_1").splitlines()
     assert lines[0] == "article.updated  dlv_1  (signature verified)"
     assert "  Blinken presses the Taliban" in lines
+    assert "  urn:newsflow:article:abc v2  language: en  source: wire  words: 312" in lines
     assert "  people: Anthony Blinken" in lines
     assert "  organisations: -" in lines
     assert "  places: Pakistan" in lines

@@ -8,24 +8,29 @@ def entity(name: str, relevance: int) -> dict:
     return {"name": name, "relevance": relevance, "mentions": 1}
 
 
+PEOPLE = [entity("Minor Person", 10), entity("Anthony Blinken", 90)]
+ORGANISATIONS = [entity(f"Org {i}", i) for i in range(ENTITIES_SHOWN + 3)]
 ARTICLE = {
-    "version": 2,
-    "language": "en",
-    "source": "wire",
-    "headlines": [{"role": "sub", "value": "A subtitle"}, {"role": "main", "value": "The headline"}],
-    "people": [entity("Minor Person", 10), entity("Anthony Blinken", 90)],
-    "organisations": [entity(f"Org {i}", i) for i in range(ENTITIES_SHOWN + 3)],
-    "places": [],
-    "subjects": [
-        {"name": "society", "code": "medtop:14000000", "uri": "u", "relevance": 40},
-        {"name": "politics", "code": "medtop:11000000", "uri": "u", "relevance": 80},
-    ],
+    "data": {
+        "version": "2",
+        "language": "en",
+        "infosources": [{"name": "wire"}],
+        "headlines": [{"role": "sub", "value": "A subtitle"}, {"role": "main", "value": "The headline"}],
+        "people": [{"name": e["name"]} for e in PEOPLE],
+        "organisations": [{"name": e["name"]} for e in ORGANISATIONS],
+        "places": [],
+        "subjects": [
+            {"name": "society", "literal": "medtop:14000000", "uri": "u", "relevance": 40},
+            {"name": "politics", "literal": "medtop:11000000", "uri": "u", "relevance": 80},
+        ],
+    },
+    "enrichment": {"people": PEOPLE, "organisations": ORGANISATIONS, "places": []},
 }
 
 
 def test_article_row_shows_main_headline_and_most_relevant_entities_first():
     row = article_row("a1", 0.0, ARTICLE)
-    assert row["headline"] == "The headline" and row["version"] == 2
+    assert row["headline"] == "The headline" and row["version"] == "2" and row["source"] == "wire"
     assert row["entities"]["people"] == ["Anthony Blinken", "Minor Person"]
     assert row["entities"]["places"] == []
     assert row["published_at"] == "1970-01-01T00:00:00.000Z"
@@ -44,7 +49,7 @@ def test_article_row_lists_topics_by_relevance_with_codes():
 
 
 def test_article_row_of_an_article_without_headline_or_entities():
-    row = article_row("a1", 0.0, {"version": 1})
+    row = article_row("a1", 0.0, {"data": {"version": "1"}})
     assert row["headline"] == "(no headline)" and row["topics"] == []
     assert row["entities"] == {"people": [], "organisations": [], "places": []}
 

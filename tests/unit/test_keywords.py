@@ -186,5 +186,5 @@ def test_without_a_model_the_capitalised_runs_are_the_names():
 
 
 def test_enrich_gives_keywords_that_respect_spacys_names():
-    found = enrich({"title": "Talks in Portville", "body": TALKS})["keywords"]
+    found = enrich({"title": "Talks in Portville", "body": TALKS})["enrichment"]["keywords"]
     assert "Anton Varga" in found and not {"State Anton", "Varga meets", "meets Zorbian"} & set(found), found

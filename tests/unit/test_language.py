@@ -86,7 +86,7 @@ def test_one_classifier_per_process():
 
 def test_a_short_english_item_through_enrich_is_english_with_its_entities():
     title, body = SHORT_ENGLISH[0].split("\n")
-    article = enrich({"title": title, "body": body})
+    article = enrich({"title": title, "body": body})["data"]
     assert article["language"] == "en"
     assert {"William Ruto", "Yoweri Museveni"} <= {p["name"] for p in article["people"]}
     assert "Kampala" in {p["name"] for p in article["places"]}
@@ -94,4 +94,4 @@ def test_a_short_english_item_through_enrich_is_english_with_its_entities():
 
 def test_the_language_the_request_gives_wins():
     title, body = SHORT_ENGLISH[0].split("\n")
-    assert enrich({"title": title, "body": body, "language": "sw"})["language"] == "sw"
+    assert enrich({"title": title, "body": body, "language": "sw"})["data"]["language"] == "sw"

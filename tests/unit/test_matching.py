@@ -5,15 +5,24 @@ from services.publish.matching import matches, matching
 POLITICS, ELECTION, GOVERNMENT = "medtop:11000000", "medtop:20000574", "medtop:20000593"
 CONFLICT = "medtop:16000000"
 
-ARTICLE = {
-    "language": "en",
-    "source": "wire",
-    "people": [{"name": "Anthony Blinken"}],
-    "organisations": [{"name": "Taliban"}],
-    "places": [{"name": "Pakistan", "country": "PK"}, {"name": "Lahore", "country": "PK"}],
-    # as enrich emits them: a second-level subject always comes with its top-level parent
-    "subjects": [{"code": POLITICS}, {"code": ELECTION}],
-}
+
+def article(subjects=(POLITICS, ELECTION)) -> dict:
+    """A finished article: the ninjs news item and, beside it, the enrichment (places' countries)."""
+    return {
+        "data": {
+            "language": "en",
+            "infosources": [{"name": "wire"}],
+            "people": [{"name": "Anthony Blinken"}],
+            "organisations": [{"name": "Taliban"}],
+            "places": [{"name": "Pakistan"}, {"name": "Lahore"}],
+            # as enrich emits them: a second-level subject always comes with its top-level parent
+            "subjects": [{"literal": code} for code in subjects],
+        },
+        "enrichment": {"places": [{"name": "Pakistan", "country": "PK"}, {"name": "Lahore", "country": "PK"}]},
+    }
+
+
+ARTICLE = article()
 
 
 def sub(event_types=("article.published",), **filters):
@@ -45,7 +54,7 @@ def test_a_top_level_topic_matches_articles_tagged_with_its_children():
 def test_a_second_level_topic_matches_only_itself():
     assert matches(sub(topics=[ELECTION]), ARTICLE, "article.published")
     assert not matches(sub(topics=[GOVERNMENT]), ARTICLE, "article.published")
-    only_parent = {**ARTICLE, "subjects": [{"code": POLITICS}]}
+    only_parent = article(subjects=[POLITICS])
     assert not matches(sub(topics=[ELECTION]), only_parent, "article.published")
 
 
@@ -66,7 +75,7 @@ def test_event_type_and_enabled_gate_everything():
 
 
 def test_an_article_without_facets_matches_only_unfiltered_subscriptions():
-    bare = {"language": None, "subjects": [], "people": [], "organisations": [], "places": []}
+    bare = {"data": {"uri": "urn:newsflow:article:x", "subjects": [], "people": [], "organisations": [], "places": []}}
     assert matches(sub(), bare, "article.published")
     assert not matches(sub(languages=["en"]), bare, "article.published")
     assert not matches(sub(topics=[POLITICS]), bare, "article.published")

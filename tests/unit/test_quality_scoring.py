@@ -80,9 +80,9 @@ def test_prf_and_empty_counts():
 
 def test_main_topic_is_the_most_relevant_top_level_code():
     subjects = [
-        {"code": "medtop:20000100", "relevance": 100},
-        {"code": "medtop:11000000", "relevance": 60},
-        {"code": "medtop:04000000", "relevance": 80},
+        {"literal": "medtop:20000100", "relevance": 100},
+        {"literal": "medtop:11000000", "relevance": 60},
+        {"literal": "medtop:04000000", "relevance": 80},
     ]
     assert main_topic(subjects) == "medtop:04000000"
     assert main_topic([]) is None

@@ -6,16 +6,19 @@ import pytest
 from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 from marshmallow import ValidationError
 
 from services.publish import api as publish_api
 from services.publish import fanout, queries, subscriptions
 from services.publish.delivery import Attempt
-from services.publish.schemas import Delivery, Subscription, SubscriptionIn, SubscriptionWithSecret
+from services.publish.schemas import Article, Delivery, Subscription, SubscriptionIn, SubscriptionWithSecret
 from services.publish.signing import rotated
 from shared.config import Settings
+from shared.openapi import build_spec, json_schema
 from shared.schemas import ArticleIn, BatchIn
 from shared.store import iso
+from tests.articles import finished
 
 
 def errors_of(payload: dict) -> dict:
@@ -147,3 +150,15 @@ def test_a_delivery_with_its_attempts_matches_its_schema():
     attempt = Attempt(at=iso(1_700_000_001.0), status_code=None, duration_ms=3000, error="timeout", response_excerpt="")
     delivery = replace(delivery, attempts=(attempt.as_dict(),))
     assert Delivery().validate(queries.delivery_view(delivery)) == {}
+
+
+def test_a_finished_article_matches_the_openapi_article_schema_whose_enrichment_is_the_published_json_schema():
+    spec = build_spec("t", "d", publish_api.OPERATIONS, {"enrichment": json_schema("enrichment")})
+    # the OpenAPI document read as JSON Schema: the Article response with every component it refers to
+    validator = Draft202012Validator({"$ref": "#/components/schemas/Article", "components": spec["components"]})
+    article = finished("a1", 2, people=("Anthony Blinken",), places={"Pakistan": "PK"}, topics=("11000000",))
+    assert list(validator.iter_errors(article)) == []
+    assert Article().validate(article) == {}
+    leaked = {**article, "data": {**article["data"], "keywords": ["x"]}}
+    assert not validator.is_valid(leaked) and "keywords" in Article().validate(leaked)["data"]
+    assert not validator.is_valid({**article, "enrichment": {**article["enrichment"], "keywords": "x"}})

@@ -124,6 +124,7 @@ def test_subjects_are_well_formed_sorted_and_children_come_with_their_parent(nlp
             code = subject["code"].removeprefix("medtop:")
             assert subject["uri"] == IPTC_URI + code and subject["name"] == NAMES[code]
             assert isinstance(subject["relevance"], int) and 1 <= subject["relevance"] <= 100
+            assert isinstance(subject["confidence"], int) and 1 <= subject["confidence"] <= 100
             if code in PARENTS:
                 assert PARENTS[code] in relevance and subject["relevance"] <= relevance[PARENTS[code]]
         assert result[0]["code"].endswith("000000")
