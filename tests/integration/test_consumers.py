@@ -120,7 +120,7 @@ def test_consumers_read_the_article_api_and_feed(api, app):
     _, headers = new_consumer(api, "reader")
     publish(app, "art-read")
     assert api.get("/v1/articles/art-read", headers=headers).status_code == 200
-    assert [a["version"] for a in api.get("/v1/articles", headers=headers).json["items"]] == [1]
+    assert [a["data"]["version"] for a in api.get("/v1/articles", headers=headers).json["items"]] == ["1"]
 
 
 # --- BOLA: every route with an id, consumer B on consumer A's resources ------------------------------------
