@@ -10,10 +10,10 @@ from standardwebhooks import Webhook
 
 from tests.conftest import PUBLISH_KEY
 from tests.helpers import Receiver, free_port, seed_article, wait_for
+from tests.tiers import CHROMIUM, browser_missing
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -29,8 +29,8 @@ BASIC = ("ops", PUBLISH_KEY)
 
 @pytest.fixture
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
+    if missing := browser_missing():
+        pytest.skip(missing)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

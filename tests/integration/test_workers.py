@@ -28,6 +28,7 @@ def state_of(store, article_id):
     return store.status(article_id)["status"]
 
 
+@pytest.mark.broker("redis", "rabbitmq")  # consumes from and sends to the broker
 def test_enrich_worker_enriches_hands_on_and_fails_poison_articles(processes, store, send, broker_url):
     processes(["enrich"])
     store.accept("good", seed_article(), "h1")
