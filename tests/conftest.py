@@ -105,9 +105,10 @@ def _rabbitmqctl(*args: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def rabbitmq_vhost(test_db):
-    """amqp URL of a vhost this test run has to itself, named after its Redis db."""
-    vhost = f"newsflow-test-{test_db}"
+def rabbitmq_vhost():
+    """amqp URL of a vhost this test run has to itself. Named after the process, not the Redis db: two runs on
+    two Redises (one embedded) share the machine's RabbitMQ, and one's teardown must not delete the other's."""
+    vhost = f"newsflow-test-{os.getpid()}"
     _rabbitmqctl("add_vhost", vhost)
     _rabbitmqctl("set_permissions", "-p", vhost, urlsplit(TEST_AMQP).username or "guest", ".*", ".*", ".*")
     yield f"{TEST_AMQP}/{vhost}"
