@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-unit lint bench bench-ingest bench-webhooks bench-soak bench-latency compose-check clean
+.PHONY: install run test test-fast test-unit lint bench bench-ingest bench-webhooks bench-soak bench-latency compose-check clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ run: $(STAMP)  ## the whole pipeline locally: Redis (found or embedded) + every 
 
 test: $(STAMP)  ## every test: unit, integration (real Redis + Celery workers), e2e (all processes)
 	$(BIN)/python -m pytest tests
+
+test-fast: $(STAMP)  ## unit, the integration tests that start no workers, two smoke tests of real processes; Redis broker only
+	NEWSFLOW_TEST_BROKERS=redis $(BIN)/python -m pytest tests -m "not slow or smoke"
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit

@@ -1,6 +1,7 @@
 """Ingest behind its real gunicorn (the Procfile's command): what reaches the app of an oversized body."""
 
 import httpx
+import pytest
 
 from tests.conftest import INGEST_KEY
 from tests.helpers import free_port, wait_for
@@ -21,6 +22,7 @@ def article_of(length: int) -> bytes:
     return head + b"x" * (length - len(head) - len(tail)) + tail
 
 
+@pytest.mark.slow
 def test_a_body_over_ingest_max_bytes_is_413_naming_the_limit_whether_chunked_or_not(processes):
     port = free_port()
     processes(["ingest"], INGEST_PORT=str(port))
