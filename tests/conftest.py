@@ -5,7 +5,10 @@ else a redis-server this run starts (tests/tiers.py); each test run claims a db 
 Tests run with Redis as the Celery broker. Those that exercise the broker itself (task delivery, redelivery,
 worker kills, outages) are marked `@pytest.mark.broker("redis", "rabbitmq")` and run once per broker:
 RabbitMQ in a vhost of this run's own, its queues purged before each test. The RabbitMQ tier runs when one
-answers (NEWSFLOW_TEST_BROKERS=redis leaves it out), and the report says so when it does not."""
+answers (NEWSFLOW_TEST_BROKERS=redis leaves it out), and the report says so when it does not.
+
+Under pytest-xdist (make test) each worker process is a test run of its own: its Redis db, its vhost, its
+embedded Redis if one is needed."""
 
 from __future__ import annotations
 

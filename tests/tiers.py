@@ -53,7 +53,7 @@ def _rabbitmq_missing() -> str | None:
 
 
 def browser_missing() -> str | None:
-    return None if CHROMIUM.exists() else f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    return None if os.access(CHROMIUM, os.X_OK) else f"no Chromium at {CHROMIUM} (apt-get install chromium)"
 
 
 @dataclass
