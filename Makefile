@@ -3,8 +3,11 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Test processes (pytest-xdist; an idle one takes tests queued for the other, so the long e2e tests spread
+# over both); each claims a Redis db and a RabbitMQ vhost of its own.
+TEST_WORKERS ?= 2
 
-.PHONY: install run test test-unit lint bench bench-ingest bench-webhooks bench-soak bench-latency bench-feed bench-memory compose-check \
+.PHONY: install run test test-fast test-unit lint bench bench-ingest bench-webhooks bench-soak bench-latency bench-feed bench-memory compose-check \
         alerts-check secrets backup clean
 
 $(STAMP): pyproject.toml constraints.txt
@@ -19,7 +22,10 @@ run: $(STAMP)  ## the whole pipeline locally: Redis (found or embedded) + every 
 	$(BIN)/python scripts/run_local.py
 
 test: $(STAMP)  ## every test: unit, integration (real Redis + Celery workers), e2e (all processes)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal tests
+
+test-fast: $(STAMP)  ## unit, the integration tests that start no workers, two smoke tests of real processes; Redis broker only
+	NEWSFLOW_TEST_BROKERS=redis $(BIN)/python -m pytest tests -m "not slow or smoke"
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit

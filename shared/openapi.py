@@ -1,5 +1,5 @@
-"""OpenAPI 3 documents generated from the marshmallow schemas (apispec), served at /openapi.json,
-with a plain HTML reading of them at /docs."""
+"""OpenAPI 3 documents generated from the marshmallow schemas (apispec), served at /openapi.json, and
+Swagger UI reading them at /docs (its files come with the flask-swagger-ui package: no CDN)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from importlib import resources
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, render_template_string
+from flask import Blueprint
+from flask_swagger_ui import get_swaggerui_blueprint
 from marshmallow import Schema
 from werkzeug.exceptions import NotFound
 
@@ -31,6 +32,7 @@ class Operation:
     summary: str
     responses: dict[int, type[Schema] | None]  # None: no body; errors (>= 400) are always problem+json
     body: type[Schema] | None = None
+    example: dict | None = None  # a valid request body, shown (and sent by "Try it out") in /docs
     parameters: list[dict] = field(default_factory=list)
     public: bool = False
 
@@ -56,6 +58,7 @@ def build_spec(
 ) -> dict:
     """`json_schemas`: JSON Schemas the service publishes (name -> schema), each also an OpenAPI component under
     its name capitalised, which a marshmallow field refers to with `metadata={"component": "Name"}`."""
+    description += "\n\nEvery `/v1` route needs `Authorization: Bearer <key>`: press **Authorize** to send it."
     plugin = MarshmallowPlugin()
     spec = APISpec(title=title, version="1", openapi_version="3.0.3", plugins=[plugin],
                    info={"description": description})  # fmt: skip
@@ -68,7 +71,8 @@ def build_spec(
     for op in operations:
         operation = {"summary": op.summary, "responses": _responses(op), "parameters": op.parameters}
         if op.body is not None:
-            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
+            content = {"schema": op.body, **({"example": op.example} if op.example is not None else {})}
+            operation["requestBody"] = {"required": True, "content": {"application/json": content}}
         operation["security"] = [] if op.public else [{"bearer": []}]
         paths.setdefault(op.path, {})[op.method] = operation
     for path, operations_of_path in paths.items():
@@ -100,18 +104,10 @@ HEALTH = [
     Operation("/metrics", "get", "Prometheus metrics", {200: None}, public=True),
 ]
 
-_DOCS = """<!doctype html><html><head><meta charset="utf-8"><title>{{ spec.info.title }}</title>
-<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto}code{background:#eee;padding:0 .2rem}</style>
-</head><body><h1>{{ spec.info.title }}</h1><p>{{ spec.info.description }}</p>
-<p>Machine-readable: <a href="/openapi.json"><code>/openapi.json</code></a>.</p>
-{% for path, ops in spec.paths.items() %}{% for method, op in ops.items() %}
-<h3><code>{{ method|upper }} {{ path }}</code></h3><p>{{ op.summary }}</p><ul>
-{% for status, r in op.responses.items() %}<li><code>{{ status }}</code> {{ r.description }}</li>{% endfor %}
-</ul>{% endfor %}{% endfor %}</body></html>"""
-
 
 def openapi_blueprint(spec: dict, json_schemas: dict[str, dict] | None = None) -> Blueprint:
-    """/openapi.json, /docs and each published JSON Schema at /schemas/<name>.json, all public."""
+    """/openapi.json, Swagger UI at /docs/ (/docs redirects there) with its files under /docs/, and each
+    published JSON Schema at /schemas/<name>.json, all public."""
     bp = Blueprint("openapi", __name__)
     by_name = json_schemas or {}
 
@@ -125,10 +121,8 @@ def openapi_blueprint(spec: dict, json_schemas: dict[str, dict] | None = None) -
             raise NotFound()
         return by_name[name], 200, {"Content-Type": "application/schema+json"}
 
-    @bp.get("/docs")
-    def docs():
-        return render_template_string(_DOCS, spec=spec)
-
+    config = {"app_name": spec["info"]["title"], "validatorUrl": None}  # None: no badge fetched from the internet
+    bp.register_blueprint(get_swaggerui_blueprint("/docs", "/openapi.json", config, blueprint_name="docs"))
     return bp
 
 

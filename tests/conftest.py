@@ -1,16 +1,19 @@
-"""Fixtures shared by every tier. Redis is the machine's real one; each test run claims a db
-number of its own (NEWSFLOW_TEST_REDIS_DB pins one), flushed before each test that uses it.
+"""Fixtures shared by every tier. Redis is the one answering at NEWSFLOW_TEST_REDIS (default 127.0.0.1:6379),
+else a redis-server this run starts (tests/tiers.py); each test run claims a db number of its own there
+(NEWSFLOW_TEST_REDIS_DB pins one), flushed before each test that uses it.
 
-Tests that start real processes run once per Celery broker: Redis (the same db) and RabbitMQ (a
-vhost of this run's own on the machine's RabbitMQ, its queues deleted before each test).
-`@pytest.mark.broker("redis")` runs a test on the named brokers only; NEWSFLOW_TEST_BROKERS=redis
-leaves RabbitMQ out of a whole run."""
+Tests run with Redis as the Celery broker. Those that exercise the broker itself (task delivery, redelivery,
+worker kills, outages) are marked `@pytest.mark.broker("redis", "rabbitmq")` and run once per broker:
+RabbitMQ in a vhost of this run's own, its queues purged before each test. The RabbitMQ tier runs when one
+answers (NEWSFLOW_TEST_BROKERS=redis leaves it out), and the report says so when it does not.
+
+Under pytest-xdist (make test) each worker process is a test run of its own: its Redis db, its vhost, its
+embedded Redis if one is needed."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import subprocess
 from urllib.parse import urlsplit
 
@@ -21,40 +24,59 @@ from amqp.exceptions import NotFound
 
 from shared.celery_app import QUEUES
 from tests.helpers import RUN_LOCK, Processes, claim_redis_db, process_env, release_redis_db
+from tests.tiers import BROKERS, TEST_AMQP, Tiers
 
 INGEST_KEY = "test-ingest-key"
 PUBLISH_KEY = "test-publish-key"
-TEST_REDIS = os.environ.get("NEWSFLOW_TEST_REDIS", "redis://127.0.0.1:6379")
-TEST_AMQP = os.environ.get("NEWSFLOW_TEST_AMQP", "amqp://guest:guest@127.0.0.1:5672")
-BROKERS = ("redis", "rabbitmq")
-TEST_BROKERS = tuple(os.environ.get("NEWSFLOW_TEST_BROKERS", ",".join(BROKERS)).split(","))
+TIERS = pytest.StashKey[Tiers]()
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "broker(*names): run the test on these Celery brokers only (redis, rabbitmq)")
+    config.addinivalue_line("markers", "broker(*names): run the test once on each of these Celery brokers")
+    try:
+        config.stash[TIERS] = Tiers.find()
+    except RuntimeError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_unconfigure(config):
+    if TIERS in config.stash:
+        config.stash[TIERS].stop()
+
+
+def pytest_report_header(config):
+    return config.stash[TIERS].report()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    for line in config.stash[TIERS].report()[1:]:
+        terminalreporter.write_line(line, yellow=True, bold=True)
 
 
 def pytest_generate_tests(metafunc):
-    """A test that starts processes runs on every broker; `@pytest.mark.broker(...)` names them instead."""
+    """`@pytest.mark.broker(...)` runs a test once per broker it names (of those this run covers)."""
     marker = metafunc.definition.get_closest_marker("broker")
-    if marker:
-        unknown = set(marker.args) - set(BROKERS)
-        if unknown or not marker.args:
-            raise ValueError(f"@pytest.mark.broker takes some of {BROKERS}, got {marker.args}")
-        brokers = [name for name in marker.args if name in TEST_BROKERS]
-    elif "processes" in metafunc.fixturenames:
-        brokers = list(TEST_BROKERS)
-    else:
+    if marker is None:
         return
+    unknown = set(marker.args) - set(BROKERS)
+    if unknown or not marker.args:
+        raise ValueError(f"@pytest.mark.broker takes some of {BROKERS}, got {marker.args}")
+    brokers = [name for name in marker.args if name in metafunc.config.stash[TIERS].brokers]
     metafunc.parametrize("broker", brokers, indirect=True)
 
 
 @pytest.fixture(scope="session")
-def test_db() -> int:
+def redis_base(pytestconfig) -> str:
+    """The run's Redis, without a db number: the one that answers, else a redis-server started now."""
+    return pytestconfig.stash[TIERS].redis_url()
+
+
+@pytest.fixture(scope="session")
+def test_db(redis_base) -> int:
     """A db number no other test run or benchmark on this Redis is using (NEWSFLOW_TEST_REDIS_DB pins one)."""
     pinned = os.environ.get("NEWSFLOW_TEST_REDIS_DB")
     try:
-        url = claim_redis_db(f"tests-{os.getpid()}", f"{TEST_REDIS}/{pinned}" if pinned else None, TEST_REDIS)
+        url = claim_redis_db(f"tests-{os.getpid()}", f"{redis_base}/{pinned}" if pinned else None, redis_base)
     except RuntimeError as exc:
         pytest.fail(str(exc))
     yield int(url.rsplit("/", 1)[1])
@@ -62,8 +84,8 @@ def test_db() -> int:
 
 
 @pytest.fixture
-def redis_url(test_db) -> str:
-    url = f"{TEST_REDIS}/{test_db}"
+def redis_url(redis_base, test_db) -> str:
+    url = f"{redis_base}/{test_db}"
     client = redis.Redis.from_url(url)
     client.flushdb()
     client.set(RUN_LOCK, os.getpid(), ex=3 * 3600)
@@ -72,13 +94,11 @@ def redis_url(test_db) -> str:
 
 @pytest.fixture
 def broker(request) -> str:
-    """The Celery broker of this test: parametrised for tests that start processes, else Redis."""
+    """The Celery broker of this test: Redis, unless `@pytest.mark.broker(...)` parametrises it."""
     return getattr(request, "param", "redis")
 
 
 def _rabbitmqctl(*args: str) -> None:
-    if not shutil.which("rabbitmqctl"):
-        pytest.fail("rabbitmqctl is not installed; run with NEWSFLOW_TEST_BROKERS=redis to leave RabbitMQ out")
     done = subprocess.run(["rabbitmqctl", "--quiet", *args], capture_output=True, text=True, timeout=60)
     if done.returncode:
         pytest.fail(
@@ -88,9 +108,10 @@ def _rabbitmqctl(*args: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def rabbitmq_vhost(test_db):
-    """amqp URL of a vhost this test run has to itself, named after its Redis db."""
-    vhost = f"newsflow-test-{test_db}"
+def rabbitmq_vhost():
+    """amqp URL of a vhost this test run has to itself. Named after the process, not the Redis db: two runs on
+    two Redises (one embedded) share the machine's RabbitMQ, and one's teardown must not delete the other's."""
+    vhost = f"newsflow-test-{os.getpid()}"
     _rabbitmqctl("add_vhost", vhost)
     _rabbitmqctl("set_permissions", "-p", vhost, urlsplit(TEST_AMQP).username or "guest", ".*", ".*", ".*")
     yield f"{TEST_AMQP}/{vhost}"

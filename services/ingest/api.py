@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, current_app, g, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from services.ingest.idempotency import KeyInFlight, KeyReused
 from services.ingest.usecases import Receipt, accept_article, accept_batch
@@ -20,21 +21,42 @@ IDEMPOTENCY_HEADER = {
     "description": "Retries with the same key get the first response again for 24 h.",
 }  # fmt: skip
 _ERRORS = {400: None, 401: None, 413: None, 415: None, 422: None, 429: None, 503: None}
+EXAMPLE = {
+    "title": "Harbour reopens after the storm",
+    "body": "The harbour in Porto reopened on Tuesday after two days of gales, the port authority said.",
+    "url": "https://news.example.com/2026/harbour-reopens",
+    "external_id": "wire-20261124-0042",
+    "published_at": "2026-11-24T09:30:00Z",
+    "authors": ["Ana Silva"],
+}
 OPERATIONS = [
     *HEALTH,
     Operation(
         "/v1/articles", "post", "Submit an article", {202: ReceiptSchema, 200: ReceiptSchema, 409: None, **_ERRORS},
-        body=ArticleIn, parameters=[IDEMPOTENCY_HEADER],
+        body=ArticleIn, example=EXAMPLE, parameters=[IDEMPOTENCY_HEADER],
     ),
     Operation(
         "/v1/articles/batch", "post", "Submit up to 100 articles; one result each, in order",
         {200: BatchResult, 409: None, **_ERRORS}, body=BatchIn, parameters=[IDEMPOTENCY_HEADER],
+        example={"articles": [EXAMPLE, {"title": "Markets open higher", "html": "<p>Shares rose in early trade.</p>"}]},
     ),
     Operation(
         "/v1/articles/{article_id}", "get", "Processing status of an article",
         {200: ArticleStatus, 401: None, 404: None}, parameters=[path_parameter("article_id")],
     ),
 ]  # fmt: skip
+
+
+@bp.before_request
+def _refuse_a_chunked_body_over_the_limit() -> None:
+    """A body with a Content-Length over MAX_CONTENT_LENGTH is refused before it is read; a chunked one has
+    none, and Werkzeug stops reading it at the limit without saying so (the JSON would then look cut off):
+    read one byte past the limit to tell."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is None and limit is not None:
+        request.max_content_length = limit + 1
+        if len(request.get_data()) > limit:
+            raise RequestEntityTooLarge()
 
 
 def _ctx():

@@ -22,7 +22,7 @@ from shared.openapi import build_spec
 from shared.ratelimit import RateLimiter
 from shared.schema_version import require_schema_version
 from shared.store import ArticleStore, connect
-from shared.web import install_common, key_lookup
+from shared.web import install_common, key_lookup, problem_response
 
 DESCRIPTION = "Upstream systems post raw articles here; they are stored, then queued for enrichment."
 
@@ -76,4 +76,6 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     collector = PipelineCollector(client, "ingest", live)
     install_common(app, "ingest", context.store.ping, key_lookup(settings.ingest_api_keys), spec, collector)
     app.register_blueprint(bp)
+    too_large = f"The body is over the limit of {settings.ingest_max_bytes} bytes (INGEST_MAX_BYTES)."
+    app.register_error_handler(413, lambda exc: problem_response(413, "Content Too Large", too_large))
     return app

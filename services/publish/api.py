@@ -46,7 +46,10 @@ OPERATIONS = [
     ),
     Operation(
         "/v1/subscriptions", "post", "Subscribe a webhook URL; the answer holds its secret",
-        {201: SubscriptionWithSecret, 409: None, **_BODY, **_ANY}, body=SubscriptionIn,
+        {201: SubscriptionWithSecret, 409: None, **_BODY, **_ANY}, body=SubscriptionIn, example={
+            "url": "https://hooks.example.com/newsflow", "description": "Portugal desk",
+            "event_types": ["article.published"], "filters": {"places": ["PT"], "topics": ["medtop:16000000"]},
+        },
     ),
     Operation(
         "/v1/subscriptions", "get", "Every subscription (a consumer key: its own)",
@@ -59,6 +62,7 @@ OPERATIONS = [
     Operation(
         "/v1/subscriptions/{sub_id}", "patch", "Change a subscription; `enabled: true` re-enables it",
         {200: Subscription, 404: None, **_BODY, **_ANY}, body=SubscriptionPatch, parameters=[SUB],
+        example={"enabled": True, "filters": {"places": ["PT", "ES"]}},
     ),
     Operation(
         "/v1/subscriptions/{sub_id}", "delete", "Delete a subscription with its delivery log",
@@ -78,6 +82,7 @@ OPERATIONS = [
         "/v1/subscriptions/{sub_id}/replay", "post",
         "Re-send the matching articles published in a window, as new deliveries",
         {202: ReplayResult, 404: None, 409: None, **_BODY, **_ANY}, body=ReplayIn, parameters=[SUB],
+        example={"since": "2026-11-24T00:00:00Z", "until": "2026-11-25T00:00:00Z"},
     ),
     Operation(
         "/v1/deliveries/{delivery_id}", "get", "A delivery with its attempts",

@@ -1,13 +1,13 @@
 """The whole Procfile as real processes on free ports, with HTTP clients for both APIs; Debian's Chromium for
 the server-rendered pages."""
 
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import INGEST_KEY, PUBLISH_KEY
 from tests.helpers import free_port, wait_for
+from tests.tiers import CHROMIUM, browser_missing
 
 SERVICES = ["ingest", "publish", "enrich", "publish-worker", "scheduler"]
 
@@ -32,7 +32,6 @@ def start_stack(processes):
         client.close()
 
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -47,8 +46,8 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
+    if missing := browser_missing():
+        pytest.skip(missing)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

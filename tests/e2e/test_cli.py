@@ -118,7 +118,6 @@ def test_listen_prints_a_verified_article_and_refuses_a_forged_one():
     assert "msg_forged" not in printed and listener.err[0].startswith("REJECTED msg_forged")
 
 
-@pytest.mark.broker("redis")  # the CLI only speaks HTTP: one broker is enough (and one stack start)
 def test_cli_submits_files_and_a_listener_sees_them_then_inspects_redelivers_replays_and_counts(start_stack, tmp_path):
     # a small bucket, so the second submit meets a 429 and has to wait out its Retry-After
     ingest, publish = start_stack(INGEST_RATE_LIMIT="1", INGEST_RATE_BURST="5")

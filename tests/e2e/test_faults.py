@@ -130,6 +130,7 @@ def assert_refusals_are_problems(stream: Stream) -> None:
         assert int(refusal.headers["retry-after"]) > 0
 
 
+@pytest.mark.broker("redis", "rabbitmq")  # the broker redelivers the unacked task
 def test_enrich_worker_killed_mid_task_then_restarted_delivers_every_article_once(stack, ledger):
     s = stack()
     with Receiver() as receiver:
@@ -143,6 +144,7 @@ def test_enrich_worker_killed_mid_task_then_restarted_delivers_every_article_onc
         assert_promise_kept(s, ledger)
 
 
+@pytest.mark.broker("redis", "rabbitmq")  # the broker redelivers the unacked task
 def test_publish_worker_killed_mid_delivery_then_restarted_delivers_every_article_once(stack, ledger):
     s = stack()
     with Receiver(delay_s=2) as receiver:  # answers slowly: deliveries stay in flight
@@ -158,6 +160,7 @@ def test_publish_worker_killed_mid_delivery_then_restarted_delivers_every_articl
         assert cut_short in {d["id"] for d in deliveries(s, sub_id, "succeeded")}
 
 
+@pytest.mark.broker("redis", "rabbitmq")  # the store alone, or the store and the broker, go down
 def test_redis_crashed_mid_stream_and_restarted_loses_no_accepted_article(stack, ledger, broker, tmp_path):
     # appendfsync always: every write acknowledged to a client is on disk, so even a crash of the machine
     # could not lose it (SIGKILL of the process alone loses nothing already written under everysec either)
@@ -174,6 +177,7 @@ def test_redis_crashed_mid_stream_and_restarted_loses_no_accepted_article(stack,
             assert_promise_kept(s, ledger, supervised=True)
 
 
+@pytest.mark.broker("redis", "rabbitmq")  # the store alone, or the store and the broker, go down
 def test_posts_while_redis_is_down_get_503_and_every_202_is_delivered(stack, ledger, broker, tmp_path):
     # compose's appendfsync everysec, and a clean stop: Redis fsyncs its AOF on the way down
     with RedisServer(tmp_path / "redis", appendfsync="everysec") as server:
@@ -191,7 +195,6 @@ def test_posts_while_redis_is_down_get_503_and_every_202_is_delivered(stack, led
             assert_promise_kept(s, ledger, supervised=True)
 
 
-@pytest.mark.broker("redis")  # the outage is between the publish worker and the subscriber: no broker involved
 def test_subscriber_unreachable_for_a_while_gets_every_article_once_it_is_back(stack, ledger):
     s = stack()
     with Receiver() as receiver, Cable(receiver.port) as cable:
@@ -204,7 +207,6 @@ def test_subscriber_unreachable_for_a_while_gets_every_article_once_it_is_back(s
         assert_promise_kept(s, ledger)
 
 
-@pytest.mark.broker("redis")  # what a duplicate message does is the tasks' business, whichever broker sent it
 def test_duplicate_task_messages_send_no_article_version_under_two_webhook_ids(stack, ledger):
     s = stack(PUBLISH_CONCURRENCY="4")
 

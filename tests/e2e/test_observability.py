@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.faults import corpus_articles
 from tests.helpers import Receiver, seed_article, wait_for
 
-pytestmark = [pytest.mark.slow, pytest.mark.broker("redis")]
+pytestmark = pytest.mark.slow
 
 # Celery's SIGTERM handler writes this straight to the original stdout; it is the one line not logged.
 CELERY_SHUTDOWN_LINE = "worker: Warm shutdown (MainProcess)"

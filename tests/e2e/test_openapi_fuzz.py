@@ -15,7 +15,7 @@ from tests.conftest import INGEST_KEY, PUBLISH_KEY
 from tests.helpers import Receiver, free_port, seed_article, wait_for
 
 # The fuzzers talk HTTP only: which broker carries the tasks does not matter here.
-pytestmark = [pytest.mark.slow, pytest.mark.broker("redis")]
+pytestmark = pytest.mark.slow
 
 CHECKS = ",".join(
     [

@@ -22,6 +22,8 @@ def names(article, kind):
     return {e["name"] for e in article[kind]}
 
 
+@pytest.mark.smoke
+@pytest.mark.broker("redis", "rabbitmq")  # every hand-on between the services is a task on the broker
 def test_seed_article_reaches_a_subscriber_signed_and_enriched(stack):
     ingest, publish = stack
     with Receiver() as receiver:

@@ -221,7 +221,7 @@ def test_openapi_document_and_docs_page_need_no_key(client):
     spec = client.get("/openapi.json").get_json()
     assert spec["openapi"].startswith("3.") and "/v1/articles/batch" in spec["paths"]
     assert spec["components"]["schemas"]["ArticleIn"]["additionalProperties"] is False
-    assert b"/v1/articles" in client.get("/docs").data
+    assert client.get("/docs", follow_redirects=True).status_code == 200  # Swagger UI: test_api_docs.py
 
 
 def test_the_dispatcher_hands_the_outbox_to_the_enrich_queue_in_order(client, redis_url):

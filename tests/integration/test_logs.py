@@ -13,7 +13,7 @@ from shared.store import ArticleStore, connect
 from tests.articles import finished
 from tests.helpers import Receiver, free_port, wait_for
 
-pytestmark = [pytest.mark.slow, pytest.mark.broker("redis")]
+pytestmark = pytest.mark.slow
 
 INGEST_KEY = "ingestkey-7f3c9a1e5b2d4068"
 PUBLISH_KEY = "publishkey-2b8e6d4a0c9f1357"

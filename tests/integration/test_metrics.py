@@ -106,7 +106,7 @@ def test_disabled_subscriptions_are_counted_when_scraped(app_env):
     assert scrape(client)[("newsflow_subscriptions_disabled", ())] == 1
 
 
-@pytest.mark.broker("redis")
+@pytest.mark.slow
 def test_every_gunicorn_worker_process_counts_its_requests_into_one_total(processes, tmp_path):
     port = free_port()
     processes(["ingest"], WEB_CONCURRENCY="2", INGEST_PORT=str(port))

@@ -375,4 +375,4 @@ def test_openapi_document_and_docs_page_need_no_key(api):
     assert spec["openapi"].startswith("3.") and "/v1/subscriptions/{sub_id}/replay" in spec["paths"]
     assert spec["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
     assert "secret" not in spec["components"]["schemas"]["Subscription"]["properties"]
-    assert b"/v1/deliveries/{delivery_id}/redeliver" in api.get("/docs").data
+    assert api.get("/docs", follow_redirects=True).status_code == 200  # Swagger UI: test_api_docs.py

@@ -294,6 +294,7 @@ def test_replay_sends_a_new_subscriber_the_backlog_oldest_first_as_new_deliverie
         assert not originals & set(ids)
 
 
+@pytest.mark.broker("redis", "rabbitmq")  # which worker gets which task is the broker's prefetch and ack
 def test_one_slow_subscriber_cannot_take_every_worker(processes, api, publish):
     with Receiver([Reply(200, delay_s=0.7)]) as slow, Receiver() as fast:
         slow_sub, _ = subscribe(api, slow.url), subscribe(api, fast.url)

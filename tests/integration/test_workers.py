@@ -29,6 +29,8 @@ def state_of(store, article_id):
     return store.status(article_id)["status"]
 
 
+@pytest.mark.smoke
+@pytest.mark.broker("redis", "rabbitmq")  # consumes from and sends to the broker
 def test_enrich_worker_enriches_hands_on_and_fails_poison_articles(processes, store, send, broker_url):
     processes(["enrich"])
     store.accept("good", seed_article(), "h1")
@@ -38,7 +40,8 @@ def test_enrich_worker_enriches_hands_on_and_fails_poison_articles(processes, st
     wait_for(lambda: state_of(store, "good") == "enriched", 60, "the seed article to be enriched")
     assert_finished_article(store.enriched("good"))
     assert "Anthony Blinken" in {p["name"] for p in store.enriched("good")["data"]["people"]}
-    assert queued_messages(broker_url, "publish") == [("publish.article", ["good", 1])]
+    handed_on = wait_for(lambda: queued_messages(broker_url, "publish"), 10, "publish.article")  # sent after the save
+    assert handed_on == [("publish.article", ["good", 1])]
     wait_for(lambda: state_of(store, "poison") == "failed", 30, "the poison article to fail")
     assert "no article text" in store.status("poison")["error"]
 
