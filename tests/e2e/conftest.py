@@ -1,7 +1,6 @@
 """The whole Procfile as real processes on free ports, with HTTP clients for both APIs; Debian's Chromium for
 the server-rendered pages."""
 
-
 import httpx
 import pytest
 
