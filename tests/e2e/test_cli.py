@@ -119,8 +119,9 @@ def test_listen_prints_a_verified_article_and_refuses_a_forged_one():
 
 
 def test_cli_submits_files_and_a_listener_sees_them_then_inspects_redelivers_replays_and_counts(start_stack, tmp_path):
-    # a small bucket, so the second submit meets a 429 and has to wait out its Retry-After
-    ingest, publish = start_stack(INGEST_RATE_LIMIT="1", INGEST_RATE_BURST="5")
+    # The first submit's batch of 5 empties the 5-token bucket, which then refills one token per 20 s: the
+    # second submit meets a 429 however slowly its process starts (up to 20 s) and waits out its Retry-After.
+    ingest, publish = start_stack(INGEST_RATE_LIMIT="0.05", INGEST_RATE_BURST="5")
     env = cli_env(INGEST_URL=str(ingest.base_url), PUBLISH_URL=str(publish.base_url),
                   INGEST_API_KEY=INGEST_KEY, PUBLISH_API_KEY=PUBLISH_KEY)  # fmt: skip
     port = free_port()
@@ -144,7 +145,8 @@ def test_cli_submits_files_and_a_listener_sees_them_then_inspects_redelivers_rep
 
         again = newsflow("submit", SEED_ARTICLE, env=env)
         assert (again.returncode, again.stdout.splitlines()[-1]) == (0, "0 accepted, 1 duplicate, 0 rejected")
-        assert "ingest answered 429; retrying in 1 s" in again.stderr
+        retry = re.search(r"ingest answered 429; retrying in (\d+) s\n", again.stderr)
+        assert retry and 1 <= int(retry.group(1)) <= 20, again.stderr  # the token's remaining 20 s refill
 
         wait_for(lambda: "people: Anthony Blinken" in listener.text(), 180, "the seed article at the listener")
         assert f"urn:newsflow:article:{seed_id}" in listener.text() and "(signature verified)" in listener.text()
