@@ -21,6 +21,7 @@ from services.publish.app import create_app as create_publish
 from shared.celery_app import SOFT_SHUTDOWN_S, WARM_SHUTDOWN_S, make_celery
 from shared.config import Settings
 from shared.store import ArticleStore, connect
+from tests.articles import finished
 from tests.conftest import INGEST_KEY, PUBLISH_KEY
 from tests.faults import corpus_articles
 from tests.helpers import ROOT, Receiver, Reply, free_port, liveness, process_env, procfile, queued_messages, wait_for
@@ -173,7 +174,7 @@ def test_a_webhook_attempt_outlasting_warm_and_soft_shutdown_is_cancelled_and_ha
         assert api.post("/v1/subscriptions", json={"url": receiver.url}, headers=auth).status_code == 201
         store.accept("a1", {"title": "T", "body": "B"}, "h1")
         store.start_enriching("a1", 1)
-        store.save_enriched("a1", 1, {"version": 1, "language": "en", "source": "wire"})
+        store.save_enriched("a1", 1, finished("a1"))
         make_celery("tests", Settings.from_env(worker.env)).send_task("publish.article", args=["a1", 1])
         wait_for(lambda: receiver.in_progress, 30, "the webhook POST to be in flight")
 
