@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-unit lint bench bench-ingest bench-webhooks bench-soak bench-latency compose-check clean
+.PHONY: install run test test-unit lint train bench bench-ingest bench-webhooks bench-soak bench-latency compose-check clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,8 +26,13 @@ test-unit: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-bench: $(STAMP)  ## enrichment quality and speed on ../shared/corpus/dev.jsonl, side by side with plain spaCy
-	$(BIN)/python -m benchmarks.quality --repeat 3
+CORPUS ?= ../shared/corpus
+
+train: $(STAMP)  ## rebuild the entity model (services/enrich/data/entity_model.json) from the gold corpus, seeded
+	$(BIN)/python -m services.enrich.training $(CORPUS)/train.jsonl $(CORPUS)/dev.jsonl
+
+bench: $(STAMP)  ## cross-validated enrichment quality (train+dev), speed and RSS, side by side with plain spaCy
+	$(BIN)/python -m benchmarks.quality --corpus $(CORPUS)/train.jsonl $(CORPUS)/dev.jsonl
 
 bench-ingest: $(STAMP)  ## ingest requests/s and latency beside a minimal Flask+Redis floor (needs wrk)
 	$(BIN)/python -m benchmarks.ingest

