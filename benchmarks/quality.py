@@ -212,7 +212,7 @@ def cross_validate(articles: list[dict], analyses: dict[str, Analysis], k: int) 
     for held_out in folds_of(articles, k):
         held = {a["id"] for a in held_out}
         model = train([(analyses[a["id"]].candidates, a["gold"]) for a in articles if a["id"] not in held])
-        for article in held_out:
+        for article in (a for a in held_out if a["language"] in ENTITY_LANGUAGES):
             by_name = decided(analyses[article["id"]], model)
             names = {lst: [n for n, (_, kind) in by_name.items() if kind == lst] for lst in LISTS}
             predicted[article["id"]] = names

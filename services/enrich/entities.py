@@ -27,7 +27,8 @@ KINDS = (PEOPLE, ORGANISATIONS, PLACES)
 LABELS = {"PER": "PERSON", "MISC": "MISC"}
 FRENCH_LABELS = {"LOC": "GPE"}
 KIND_BY_LABEL = {"PERSON": PEOPLE, "ORG": ORGANISATIONS, "GPE": PLACES, "LOC": PLACES, "FAC": PLACES}
-CANDIDATE_LABELS = {*KIND_BY_LABEL, "NORP", "MISC"}
+# Numbers, dates and amounts are never names; every other label is a candidate the model may keep or drop.
+NUMERIC_LABELS = {"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"}
 CAPITALISED = "CAPS"  # a capitalised run spaCy did not tag
 
 # Words that, leading a name, mark a person and are not part of the name. The ambiguous ones
@@ -61,6 +62,10 @@ IRREGULAR_DEMONYMS = set(
 _EDGE_JUNK = re.compile(r"^[\W_]+|[\W_]+$")
 _LEADING_ARTICLE = re.compile(r"^(?:(?:the|a|an|le|la|les)\s+|l['’](?=\w))", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['’]s?$")
+# Where one span holds several names: a dash or bar, a comma, a line break, brackets, a possessive ("ITV News'
+# Jane Doe", "New York's Lincoln Center").
+_JOINTS = re.compile(r"\s[-–—|]\s|,\s+|\s*\n\s*|\s*[()]\s*|(?<=\w)['’]s?\s+(?=[A-Z])")
+_TICKER = re.compile(r"^[A-Z]{1,5}\.[A-Z]{1,3}$")  # "RIO.AX" after "Rio Tinto"
 _RUN_WORD = re.compile(r"[A-ZÀ-Ý][\w'’.&-]*$")
 
 
@@ -125,8 +130,10 @@ def clean_name(text: str, person: bool = False) -> tuple[str, bool]:
     words, titled = name.split(), False
     while len(words) > 1 and key(words[0]) in titles:
         words, titled = words[1:], True
-    while len(words) > 1 and key(words[-1]) in ALL_TITLES:  # "ASEAN Chair"
-        words = words[:-1]
+    if len(words) > 2 and is_demonym(words[0]):  # "Croatian Ivo Karlovic"
+        words = words[1:]
+    while len(words) > 1 and (key(words[-1]) in ALL_TITLES | CONNECTORS or _TICKER.match(words[-1])):
+        words = words[:-1]  # "ASEAN Chair", "Sarawak and", "NAB NAB.AX"
     return _EDGE_JUNK.sub("", " ".join(words)), titled
 
 
@@ -144,7 +151,7 @@ def is_junk(name: str) -> bool:
         len(name) < 2
         or (len(name) == 2 and not name.isupper())  # "Ca" in "Los Angeles, Ca"
         or key(name) in ALL_TITLES | LEGAL_FORMS | CONNECTORS
-        or not name[0].isupper()
+        or not any(ch.isupper() for ch in name)  # "eBay" is a name, "the ministry" is not
         or any(ch.isdigit() for ch in name)
         or "/" in name
     )
@@ -158,8 +165,7 @@ def _parts(span: Span, label: str) -> list[tuple[str, str]]:
         head, tail = " ".join(words[:cut]), " ".join(words[cut:])
         if all(w[0].isupper() for w in words[cut:]) and gazetteer.certain_place(head):
             return [(head, "GPE"), (tail, "PERSON" if len(words) - cut >= 2 else label)]
-    pieces = re.split(r"\s[-–—|]\s|,\s+", span.text)
-    return [(piece, label) for piece in pieces]
+    return [(piece, label) for piece in _JOINTS.split(span.text) if piece]
 
 
 def _capitalised_runs(doc: Doc) -> list[Span]:
@@ -190,10 +196,8 @@ def _label(span: Span) -> str:
 def mentions_in(doc: Doc) -> list[Mention]:
     found = []
     lines = line_cues(doc.text)
-    spans = [ent for ent in doc.ents if _label(ent) in CANDIDATE_LABELS] + _capitalised_runs(doc)
+    spans = [ent for ent in doc.ents if ent.label_ not in NUMERIC_LABELS] + _capitalised_runs(doc)
     for span in spans:
-        if "\n" in span.text.strip():
-            continue
         label = _label(span)
         for part, part_label in _parts(span, label):
             name, titled = clean_name(part, person=part_label == "PERSON")
@@ -216,6 +220,9 @@ def _cues(span: Span, label: str, lines: list[tuple[int, dict[str, float]]]) -> 
     cues["proper_nouns"] = sum(t.pos_ == "PROPN" for t in span) / len(span)
     if len(span) == 1:
         cues[f"pos={span[0].pos_}"] = 1.0
+    # spaCy's own contextual encoding of the words (what its tagger and recogniser read), per language
+    vector = doc.tensor[span.start : span.end].mean(axis=0) if doc.tensor.size else ()
+    cues |= {f"{doc.lang_}_vector{i}": float(v) for i, v in enumerate(vector)}
     return cues
 
 
