@@ -56,6 +56,7 @@ SPACY_LISTS = {"PERSON": "people", "PER": "people", "ORG": "organisations", "GPE
                "FAC": "places"}  # fmt: skip
 NEWSFLOW, SPACY = "newsflow", "plain spaCy"
 ENTITY_LANGUAGES = ("en", "fr")
+ONE = {"people": "person", "organisations": "organisation", "places": "place"}
 
 __all__ = ["normalise"]  # the scoring form of names, shared with training
 
@@ -169,14 +170,14 @@ def cause(error: dict, gold: dict, by_name: dict[str, tuple[Candidate, str]]) ->
         index = {normalise(n): k for k in LISTS for e in gold[k] for n in (e["name"], *e.get("aliases", []))}
         other = index.get(normalise(error["name"]))
         if other:
-            return f"FP: a gold {other[:-1]} typed as {lst[:-1]}"
+            return f"FP: a gold {ONE[other]} typed as {ONE[lst]}"
         return f"FP {lst}: not an entity, from {_source(candidate)} in {_where(candidate)}"
     entity = next(e for e in gold[lst] if e["name"] == error["name"])
     keys = {normalise(n) for n in (entity["name"], *entity.get("aliases", []))}
     named = [(c, kind) for name, (c, kind) in by_name.items() if normalise(name) in keys]
     if named:
         kind = named[0][1]
-        return f"FN {lst}: dropped by the model" if kind == NOTHING else f"FN {lst}: typed as {kind[:-1]}"
+        return f"FN {lst}: dropped by the model" if kind == NOTHING else f"FN {lst}: typed as {ONE[kind]}"
     merged = [c for c, _ in by_name.values() if keys & {normalise(s) for s in c.entity.surfaces}]
     if merged:
         return f"FN {lst}: merged into or named as another entity"

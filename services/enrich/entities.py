@@ -220,9 +220,6 @@ def _cues(span: Span, label: str, lines: list[tuple[int, dict[str, float]]]) -> 
     cues["proper_nouns"] = sum(t.pos_ == "PROPN" for t in span) / len(span)
     if len(span) == 1:
         cues[f"pos={span[0].pos_}"] = 1.0
-    # spaCy's own contextual encoding of the words (what its tagger and recogniser read), per language
-    vector = doc.tensor[span.start : span.end].mean(axis=0) if doc.tensor.size else ()
-    cues |= {f"{doc.lang_}_vector{i}": float(v) for i, v in enumerate(vector)}
     return cues
 
 
