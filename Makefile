@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # over both); each claims a Redis db and a RabbitMQ vhost of its own.
 TEST_WORKERS ?= 2
 
-.PHONY: install run test test-fast test-unit lint bench bench-ingest bench-webhooks bench-soak bench-latency bench-feed bench-memory compose-check \
+.PHONY: install run test test-fast test-unit lint train bench bench-ingest bench-webhooks bench-soak bench-latency bench-feed bench-memory compose-check \
         alerts-check secrets backup clean
 
 $(STAMP): pyproject.toml constraints.txt
@@ -33,8 +33,13 @@ test-unit: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-bench: $(STAMP)  ## enrichment quality and speed on ../shared/corpus/dev.jsonl, side by side with plain spaCy
-	$(BIN)/python -m benchmarks.quality --repeat 3
+CORPUS ?= ../shared/corpus
+
+train: $(STAMP)  ## rebuild the entity model (services/enrich/data/entity_model.json) from the gold corpus, seeded
+	$(BIN)/python -m services.enrich.training $(CORPUS)/train.jsonl $(CORPUS)/dev.jsonl
+
+bench: $(STAMP)  ## cross-validated enrichment quality (train+dev), speed and RSS, side by side with plain spaCy
+	$(BIN)/python -m benchmarks.quality --corpus $(CORPUS)/train.jsonl $(CORPUS)/dev.jsonl
 
 bench-ingest: $(STAMP)  ## ingest requests/s and latency beside a minimal Flask+Redis floor (needs wrk)
 	$(BIN)/python -m benchmarks.ingest

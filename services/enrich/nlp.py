@@ -1,9 +1,9 @@
-"""spaCy pipelines, loaded once per process and only for languages with an installed model."""
+"""spaCy pipelines, loaded lazily (once per process, only for a language that is met) and only for languages
+with a model: English from `ENRICH_SPACY_MODEL`, others from `ENRICH_SPACY_MODELS` (`fr:fr_core_news_md`)."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import lru_cache
 
 import spacy
@@ -13,9 +13,11 @@ from shared.config import DEFAULTS
 
 
 def model_name(language: str) -> str | None:
-    if language != "en":
-        return None
-    return os.environ.get("ENRICH_SPACY_MODEL") or DEFAULTS["ENRICH_SPACY_MODEL"]
+    if language == "en":
+        return os.environ.get("ENRICH_SPACY_MODEL") or DEFAULTS["ENRICH_SPACY_MODEL"]
+    listed = os.environ.get("ENRICH_SPACY_MODELS") or DEFAULTS["ENRICH_SPACY_MODELS"] or ""
+    models = dict(item.split(":", 1) for item in listed.replace(" ", "").split(",") if ":" in item)
+    return models.get(language)
 
 
 @lru_cache(maxsize=4)
@@ -31,17 +33,3 @@ def _load(name: str) -> Language:
 def pipeline_for(language: str) -> Language | None:
     name = model_name(language)
     return _load(name) if name else None
-
-
-@dataclass(frozen=True)
-class Lexicon:
-    """Everyday English words, from the model's own lemmatizer tables (WordNet's lemma index)."""
-
-    nouns: frozenset[str]
-    adjectives: frozenset[str]
-
-
-@lru_cache(maxsize=4)
-def lexicon_of(nlp: Language) -> Lexicon:
-    index = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")
-    return Lexicon(frozenset(index.get("noun", ())), frozenset(index.get("adj", ())))

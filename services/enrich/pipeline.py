@@ -10,35 +10,56 @@ would give it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from services.enrich.cleaning import article_text
-from services.enrich.entities import KINDS, mentions_in, resolve
+from services.enrich.entities import KINDS, Candidate, candidates, mentions_in, resolve
 from services.enrich.keywords import keywords
 from services.enrich.language import detect_language
+from services.enrich.learned import entity_model
 from services.enrich.ninjs import finished_article
-from services.enrich.nlp import lexicon_of, pipeline_for
+from services.enrich.nlp import pipeline_for
 from services.enrich.topics import subjects
 from services.ingest.identity import article_id
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
-def enrich(raw: dict) -> dict:
-    """The finished article: `{"data": <IPTC ninjs 2.2 news item>, "enrichment": <Newsflow's extra analysis>}`."""
+@dataclass
+class Analysis:
+    """What `enrich()` reads off an article before the entity model decides."""
+
+    title: str
+    text: str
+    language: str
+    nlp: Language | None
+    doc: Doc | None
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+def analyse(raw: dict) -> Analysis:
     title = raw["title"].strip()
     text = article_text(raw)
     language = raw.get("language") or detect_language(f"{title}\n{text}")
     nlp = pipeline_for(language)
     doc = nlp(text) if nlp else None
+    found = candidates(mentions_in(doc), len(text), title) if doc else []
+    return Analysis(title, text, language, nlp, doc, found)
+
+
+def enrich(raw: dict) -> dict:
+    """The finished article: `{"data": <IPTC ninjs 2.2 news item>, "enrichment": <Newsflow's extra analysis>}`."""
+    a = analyse(raw)
+    title, text, language, nlp, doc = a.title, a.text, a.language, a.nlp, a.doc
     return finished_article(
         {**raw, "id": raw.get("id") or article_id({"source": "", **raw})},
         text,
         language,
         summary(_sentences(doc, text), title),
-        resolve(mentions_in(doc, lexicon_of(nlp)), len(text), title) if doc else {kind: [] for kind in KINDS},
+        resolve(a.candidates, entity_model()) if doc else {kind: [] for kind in KINDS},
         subjects(_words(nlp, text, doc), _words(nlp, title)),
         keywords(text, language, names=[(e.start_char, e.end_char) for e in doc.ents] if doc else None),
     )

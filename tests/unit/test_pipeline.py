@@ -3,6 +3,7 @@ import json
 import pytest
 
 from services.enrich.cleaning import NothingToEnrich
+from services.enrich.nlp import model_name
 from services.enrich.pipeline import enrich
 from services.ingest.identity import article_id
 from tests.articles import assert_finished_article
@@ -125,12 +126,30 @@ def test_html_is_reduced_to_its_main_text():
     assert "Portugal" in names(article, "places")
 
 
-def test_language_without_a_model_gets_no_entities():
-    text = "Le président Emmanuel Macron a rencontré le chancelier allemand à Berlin pour parler de l'Europe."
-    article = enrich({"title": "Macron à Berlin", "body": text})
+def test_french_text_gets_entities_from_the_french_model():
+    text = (
+        "Le président Émile Vardan a rencontré mardi à Lyon les dirigeants du groupe Quorvel. "
+        "Émile Vardan a ensuite quitté la France pour Bruxelles."
+    )
+    article = enrich({"title": "Vardan à Lyon", "body": text})
     assert article["data"]["language"] == "fr"
+    assert "Émile Vardan" in names(article["data"], "people")
+    assert {"Lyon", "France"} <= names(article["data"], "places")
+
+
+def test_a_language_without_a_model_gets_no_entities():
+    text = "El presidente Emilio Vardan se reunió el martes en Madrid con los directivos del grupo Quorvel en España."
+    article = enrich({"title": "Vardan en Madrid", "body": text, "language": "es"})
+    assert article["data"]["language"] == "es"
     assert article["data"]["people"] == article["data"]["organisations"] == article["data"]["places"] == []
     assert article["enrichment"]["people"] == article["enrichment"]["places"] == []
+
+
+def test_the_model_of_each_language_is_a_setting(monkeypatch):
+    monkeypatch.setenv("ENRICH_SPACY_MODELS", "fr:fr_core_news_sm, de:de_pipeline")
+    assert (model_name("fr"), model_name("de"), model_name("es")) == ("fr_core_news_sm", "de_pipeline", None)
+    monkeypatch.setenv("ENRICH_SPACY_MODEL", "en_core_web_md")
+    assert model_name("en") == "en_core_web_md"
 
 
 def test_no_text_left_is_a_permanent_error():
