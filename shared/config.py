@@ -1,6 +1,6 @@
 """Every setting Newsflow reads, in one table, and the typed view of it.
 
-`SETTINGS` is the single source: the README's settings table and the compose file are
+`SETTINGS` is the single source: the settings table in docs/operations.md and the compose file are
 checked against it by tests, so adding a setting here is the only way to add one.
 
 A secret setting X may instead be read from a file: X_FILE names it (compose mounts its `secrets:` at
@@ -212,7 +212,9 @@ def _refuse_placeholders(env: Mapping[str, str]) -> None:
         else:
             candidates = [raw]
         if any(is_placeholder(value) for value in candidates if value):
-            raise ConfigError(f"{name} holds an example or placeholder value; set a real secret (see README, Settings)")
+            raise ConfigError(
+                f"{name} holds an example or placeholder value; set a real secret (see docs/operations.md, Settings)"
+            )
 
 
 def with_password(url: str, password: str) -> str:
@@ -365,12 +367,12 @@ class Settings:
         values = {"INGEST_API_KEYS": self.ingest_api_keys, "PUBLISH_API_KEY": self.publish_api_keys}
         missing = [name + " (or PUBLISH_API_KEYS)" * (name == "PUBLISH_API_KEY") for name in names if not values[name]]
         if missing:
-            raise ConfigError(f"missing required setting(s): {', '.join(missing)} (see README, Settings)")
+            raise ConfigError(f"missing required setting(s): {', '.join(missing)} (see docs/operations.md, Settings)")
         return self
 
 
 def settings_table() -> str:
-    """The README's settings table: `python -m shared.config` prints it."""
+    """The settings table of docs/operations.md: `python -m shared.config` prints it."""
     rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
     for s in SETTINGS:
         default = "*(required)*" if s.default is None else f"`{s.default}`" if s.default else "*(empty)*"

@@ -140,7 +140,7 @@ http_requests = Counter(HTTP_REQUESTS.name, HTTP_REQUESTS.doc, HTTP_REQUESTS.lab
 
 
 def metrics_table() -> str:
-    """The README's metrics table: `python -m shared.metrics` prints it."""
+    """The metrics table of docs/operations.md: `python -m shared.metrics` prints it."""
     rows = ["| Metric | Type | Labels | Served by | Meaning |", "|---|---|---|---|---|"]
     for m in METRICS:
         labels = ", ".join(f"`{label}`" for label in m.labels) or "—"

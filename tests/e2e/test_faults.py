@@ -95,7 +95,7 @@ def exited(stack: Stack) -> list[str]:
 def restart_exited(stack: Stack) -> None:
     """What compose's `restart: unless-stopped` does. Needed after a Redis outage: a Celery worker whose Redis
     broker connection drops while it holds an unacknowledged task can die inside kombu 5.7's channel close
-    (AttributeError: 'NoneType' object has no attribute 'hostname'); see the README's runbook."""
+    (AttributeError: 'NoneType' object has no attribute 'hostname'); see docs/operations.md, "Known issue"."""
     for name in exited(stack):
         stack.processes.start(name)
 

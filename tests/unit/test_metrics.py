@@ -4,8 +4,8 @@ from shared.metrics import ENRICH_DURATION, METRICS, TASKS, Batch, bucket_for, m
 from tests.helpers import ROOT
 
 
-def test_readme_metrics_table_is_the_one_in_shared_metrics():
-    assert metrics_table() in (ROOT / "README.md").read_text()
+def test_operations_metrics_table_is_the_one_in_shared_metrics():
+    assert metrics_table() in (ROOT / "docs" / "operations.md").read_text()
 
 
 def test_every_metric_is_named_newsflow_and_served_by_an_api():
