@@ -22,11 +22,9 @@ from shared.store import connect
 TASK_ROUTES = {
     "enrich.article": {"queue": "enrich"},
     "publish.article": {"queue": "publish"},
-    "publish.deliver": {"queue": "deliver"},
-    "publish.poll_due": {"queue": "publish"},
     "ops.sweep": {"queue": "ops"},
 }
-QUEUES = ("enrich", "publish", "deliver", "ops")
+QUEUES = ("enrich", "publish", "ops")
 
 
 def make_celery(name: str, settings: Settings) -> Celery:

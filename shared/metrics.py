@@ -82,7 +82,8 @@ FANOUT_DURATION = Metric(
     "newsflow_fanout_duration_seconds",
     HISTOGRAM,
     (),
-    "Fanning one article version out: matching subscriptions and creating their deliveries.",
+    "Fanning out one batch of article versions (the outbox drained, or one publish.article): matching "
+    "subscriptions and creating their deliveries.",
     (PUBLISH,),
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )

@@ -12,6 +12,8 @@ Keys (all under `nf:`):
   states                 hash   state -> how many articles are in it (kept by the scripts below)
   outbox                 list   "<id> <version>" of every accepted version not yet handed to the
                                 enrich queue (the ingest dispatcher drains it in batches)
+  publish-outbox         list   "<id> <version> <request id>" of every enriched version not yet fanned
+                                out (the delivery engine drains it in batches)
 
 Every state change is one Lua script, so the state, its version check and its deadline
 change together or not at all. A change for a stale version is refused, which is what
@@ -78,11 +80,11 @@ return attempts
 """
 
 # ARGV: id, version, allowed from-states (comma list), to-state, now, deadline ('' = final), error,
-#       enriched JSON ('' = leave), feed score ('' = leave)
+#       enriched JSON ('' = leave), feed score ('' = leave), publish-outbox entry ('' = none)
 _TRANSITION = """
-local meta, deadlines, enriched_key, feed, states = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local id, version, allowed, to, now, deadline, err, enriched, score =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local meta, deadlines, enriched_key, feed, states, publish_outbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local id, version, allowed, to, now, deadline, err, enriched, score, handover =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 if redis.call('HGET', meta, 'version') ~= version then return 0 end
 local state = redis.call('HGET', meta, 'state')
 if not string.find(',' .. allowed .. ',', ',' .. state .. ',', 1, true) then return 0 end
@@ -91,6 +93,7 @@ redis.call('HINCRBY', states, to, 1)
 redis.call('HSET', meta, 'state', to, 'updated_at', now, 'error', err, to .. '_at', now)
 if deadline == '' then redis.call('ZREM', deadlines, id) else redis.call('ZADD', deadlines, deadline, id) end
 if enriched ~= '' then redis.call('SET', enriched_key, enriched) end
+if handover ~= '' then redis.call('RPUSH', publish_outbox, handover) end
 if score ~= '' then
   redis.call('ZADD', feed, score, id)
   redis.call('HSET', meta, 'published_version', version)
@@ -120,6 +123,15 @@ def iso(ts: float) -> str:
 class Accepted:
     version: int
     duplicate: bool
+
+
+@dataclass(frozen=True)
+class EnrichedVersion:
+    article_id: str
+    version: int
+    article: dict
+    received_ts: float  # when ingest accepted this version
+    update: bool  # an earlier version was published: this one goes out as article.updated
 
 
 @dataclass(frozen=True)
@@ -157,7 +169,7 @@ class ArticleStore:
         )
         return Accepted(version=int(version), duplicate=not created)
 
-    def _move(self, article_id, version, allowed, to, *, error="", enriched=None, published=False) -> bool:
+    def _move(self, article_id, version, allowed, to, *, error="", enriched=None, published=False, client=None):
         now = time.time()
         deadline = "" if to in FINAL_STATES else now + self.stuck_after_s
         return bool(
@@ -168,6 +180,7 @@ class ArticleStore:
                     self._key("article", article_id, "enriched"),
                     self._key("feed"),
                     self._key("states"),
+                    self._key("publish-outbox"),
                 ],
                 args=[
                     article_id,
@@ -179,7 +192,9 @@ class ArticleStore:
                     error,
                     json.dumps(enriched) if enriched is not None else "",
                     now if published else "",
+                    f"{article_id} {version} {current_request_id() or ''}" if to == ENRICHED else "",
                 ],
+                client=client,
             )
         )
 
@@ -195,6 +210,33 @@ class ArticleStore:
 
     def outbox_length(self) -> int:
         return self.redis.llen(self._key("outbox"))
+
+    def take_publish_outbox(self, limit: int) -> list[tuple[str, int, str]]:
+        """Up to `limit` enriched (id, version, request id) entries, oldest first, not waiting. Taking them is
+        the hand-over to fan-out: one lost after this is found by the sweeper at its deadline."""
+        entries = self.redis.lpop(self._key("publish-outbox"), limit) or []
+        parts = [entry.split(" ") for entry in entries]
+        return [(article_id, int(version), rest[0] if rest else "") for article_id, version, *rest in parts]
+
+    def enriched_versions(self, refs: list[tuple[str, int]]) -> list[EnrichedVersion | None]:
+        """For each (id, version) still waiting to be published (state enriched, that version): the article
+        and what fan-out needs to know about it, read in one round trip. None for the others."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for article_id, _ in refs:
+                pipe.hmget(
+                    self._key("article", article_id), "version", "state", "version_received_at", "published_version"
+                )
+                pipe.get(self._key("article", article_id, "enriched"))
+            replies = pipe.execute()
+        found = []
+        for (article_id, version), meta, data in zip(refs, replies[::2], replies[1::2], strict=True):
+            current, state, received, published = meta
+            if current != str(version) or state != ENRICHED or not data:
+                found.append(None)
+                continue
+            update = published is not None and int(published) < version
+            found.append(EnrichedVersion(article_id, version, json.loads(data), float(received), update))
+        return found
 
     def start_enriching(self, article_id: str, version: int) -> bool:
         """Claim (article_id, version) for enrichment; False if stale, already past it, or out of
@@ -213,6 +255,12 @@ class ArticleStore:
 
     def mark_published(self, article_id: str, version: int) -> bool:
         return self._move(article_id, version, (ENRICHED,), PUBLISHED, published=True)
+
+    def mark_published_many(self, refs: list[tuple[str, int]]) -> None:
+        with self.redis.pipeline(transaction=False) as pipe:
+            for article_id, version in refs:
+                self._move(article_id, version, (ENRICHED,), PUBLISHED, published=True, client=pipe)
+            pipe.execute()
 
     def fail(self, article_id: str, version: int, reason: str) -> bool:
         return self._move(article_id, version, (RECEIVED, ENRICHING, ENRICHED), FAILED, error=reason)

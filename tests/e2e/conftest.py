@@ -6,7 +6,7 @@ import pytest
 from tests.conftest import INGEST_KEY, PUBLISH_KEY
 from tests.helpers import free_port, wait_for
 
-SERVICES = ["ingest", "publish", "enrich", "publish-worker", "scheduler"]
+SERVICES = ["ingest", "publish", "enrich", "publish-worker", "deliver", "scheduler"]
 
 
 @pytest.fixture

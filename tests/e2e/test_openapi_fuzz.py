@@ -79,7 +79,7 @@ def api_client(port: str, key: str) -> httpx.Client:
 
 def test_publish_api_holds_to_its_openapi_document(processes, tmp_path):
     ports = {"INGEST_PORT": str(free_port()), "PUBLISH_PORT": str(free_port())}
-    stack = processes(["ingest", "publish", "enrich", "publish-worker"], **ports)
+    stack = processes(["ingest", "publish", "enrich", "publish-worker", "deliver"], **ports)
     with (
         api_client(ports["INGEST_PORT"], INGEST_KEY) as ingest,
         api_client(ports["PUBLISH_PORT"], PUBLISH_KEY) as publish,

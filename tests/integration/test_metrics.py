@@ -81,7 +81,7 @@ def test_articles_by_state_and_queue_depths_are_read_when_scraped(app_env, redis
     assert served[("newsflow_articles", (("state", "enriching"),))] == 1
     assert served[("newsflow_articles", (("state", "published"),))] == 0
     assert served[("newsflow_queue_depth", (("queue", "enrich"),))] == 1
-    assert served[("newsflow_queue_depth", (("queue", "deliver"),))] == 0
+    assert served[("newsflow_queue_depth", (("queue", "publish"),))] == 0
 
 
 def test_disabled_subscriptions_are_counted_when_scraped(app_env):

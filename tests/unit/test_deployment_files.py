@@ -7,7 +7,7 @@ import yaml
 from shared.config import SETTINGS, Settings
 from tests.helpers import ROOT, procfile
 
-APP_SERVICES = ("ingest", "publish", "enrich", "publish-worker", "scheduler")
+APP_SERVICES = ("ingest", "publish", "enrich", "publish-worker", "deliver", "scheduler")
 
 
 def compose() -> dict:
@@ -19,7 +19,8 @@ def test_procfile_has_exactly_the_contract_processes():
     assert "services.ingest.app:create_app()" in procfile()["ingest"]
     assert "services.publish.app:create_app()" in procfile()["publish"]
     assert "--queues enrich " in procfile()["enrich"]
-    assert "--queues publish,deliver " in procfile()["publish-worker"]
+    assert "--queues publish " in procfile()["publish-worker"]
+    assert procfile()["deliver"] == "python -m services.publish.engine"
     assert "--beat" in procfile()["scheduler"]
 
 
