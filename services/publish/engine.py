@@ -67,7 +67,7 @@ class Engine:
         self.hold([])  # stopping: every held delivery goes back in line
 
     def step(self) -> bool:
-        """One round; True when it found work."""
+        """One round; True when there may be more work right away."""
         fanned = drain_outbox(self.p, OUTBOX_BATCH) if self.outbox_due() else 0
         self.outbox_full = fanned == OUTBOX_BATCH
         finished = [(ready, attempt, self.successor(ready, attempt)) for ready, attempt in self.finished]
@@ -92,7 +92,7 @@ class Engine:
             self.in_flight.add(task)
             task.add_done_callback(self.in_flight.discard)
         self.hold(in_line)
-        return bool(fanned or claimed)
+        return bool(fanned) or (room > 0 and len(claimed) == room)  # more may be waiting: look again at once
 
     def successor(self, ready: Ready, attempt: Attempt) -> Ready | None:
         """A held delivery of the same subscription, to take over the slot of a successful attempt."""
