@@ -9,6 +9,7 @@ Gauges (articles by state, queue depth, disabled subscriptions) are read live at
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import os
@@ -165,9 +166,16 @@ class Batch:
         self._pipe.hincrby(PREFIX + metric.name, _series(labels, metric), amount)
 
     def observe(self, metric: Metric, value: float, **labels: str) -> None:
+        self.observe_many(metric, [value], **labels)
+
+    def observe_many(self, metric: Metric, values: list[float], **labels: str) -> None:
+        """Several observations of one series: one command per bucket they fall in, and one for their sum."""
+        if not values:
+            return
         series = _series(labels, metric)
-        self._pipe.hincrby(PREFIX + metric.name, f"{series}|{bucket_for(value, metric.buckets)}", 1)
-        self._pipe.hincrbyfloat(PREFIX + metric.name, f"{series}|sum", value)
+        for bucket, count in collections.Counter(bucket_for(value, metric.buckets) for value in values).items():
+            self._pipe.hincrby(PREFIX + metric.name, f"{series}|{bucket}", count)
+        self._pipe.hincrbyfloat(PREFIX + metric.name, f"{series}|sum", sum(values))
 
 
 class PipelineMetrics:

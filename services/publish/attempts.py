@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 import aiohttp
@@ -126,13 +127,17 @@ def record_and_claim(
     health. Then judge each endpoint by its attempt. Returns the claimed (id, delivery or None when gone)."""
     afters = [after_attempt_of(p, ready.delivery, attempt) for ready, attempt, _ in finished]
 
-    def metrics(pipe) -> None:
+    def metrics(pipe) -> None:  # a few commands for the whole batch
         batch = Batch(pipe)
-        for after, (ready, attempt, _) in zip(afters, finished, strict=True):
-            batch.observe(DELIVERY_ATTEMPT_DURATION, attempt.duration_ms / 1000)
-            batch.count(DELIVERIES, outcome=after.status)
-            if attempt.succeeded and not ready.delivery.redeliver and after.accepted_ts:
-                batch.observe(ACCEPT_TO_DELIVERED, attempt.ended - after.accepted_ts)
+        batch.observe_many(DELIVERY_ATTEMPT_DURATION, [attempt.duration_ms / 1000 for _, attempt, _ in finished])
+        for status, count in Counter(after.status for after in afters).items():
+            batch.count(DELIVERIES, count, outcome=status)
+        firsts = [
+            attempt.ended - after.accepted_ts
+            for after, (ready, attempt, _) in zip(afters, finished, strict=True)
+            if attempt.succeeded and not ready.delivery.redeliver and after.accepted_ts
+        ]
+        batch.observe_many(ACCEPT_TO_DELIVERED, firsts)
 
     outcomes = [
         (after, ready.delivery.status, attempt.succeeded, successor and successor.delivery.id)
