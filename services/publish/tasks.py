@@ -1,4 +1,6 @@
-"""Celery entrypoints of publish: fan-out, one delivery attempt, and the due-retry poller."""
+"""Celery entrypoint of publish: fan-out of one article version, kept for one release for the messages the
+previous release sends (docs/operations.md, "Compatibility rules"); this release fans out through the publish
+outbox. Deliveries go out from the delivery engine (engine.py), not as tasks."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from functools import lru_cache
 import redis
 from celery import current_app, shared_task
 
-from services.publish import attempts, fanout
+from services.publish import fanout
 from services.publish.bootstrap import bootstrap
 from services.publish.publisher import Publisher
 from shared.config import Settings
@@ -24,12 +26,3 @@ def publisher() -> Publisher:
 def publish_article(article_id: str, version: int) -> None:
     fanout.publish_article(publisher(), article_id, version)
 
-
-@shared_task(name="publish.deliver", acks_late=True, **_transient)
-def deliver(delivery_id: str) -> None:
-    attempts.deliver(publisher(), delivery_id)
-
-
-@shared_task(name="publish.poll_due", acks_late=True, **_transient)
-def poll_due() -> None:
-    attempts.enqueue_due(publisher())
