@@ -93,7 +93,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WEB_THREADS", "4", "Threads per gunicorn worker."),
     Setting("WEB_TIMEOUT_S", "30", "gunicorn kills a request that runs longer than this, seconds."),
     Setting("ENRICH_CONCURRENCY", "2", "Enrich worker processes (each loads the spaCy model)."),
-    Setting("PUBLISH_CONCURRENCY", "2", "Publish worker processes (the previous release's publish.article messages)."),
+    Setting("PUBLISH_CONCURRENCY", "2", "Publish worker processes (for the publish tasks a previous release sent)."),
     Setting("DELIVER_CONCURRENCY", "200", "Webhook attempts each delivery engine process keeps in flight."),
     Setting(
         "WEBHOOK_ALLOW_PRIVATE",

@@ -523,6 +523,10 @@ class PublishRepository:
         flat = replies[-1] if limit > 0 else []
         return results, [(delivery_id, _loads(data)) for delivery_id, data in zip(flat[::2], flat[1::2], strict=True)]
 
+    def make_due_now(self, delivery_id: str) -> None:
+        """Bring a delivery's due time forward to now (never back, and only while it is in the due-set)."""
+        self.redis.zadd(self._key("due"), {delivery_id: time.time()}, xx=True, lt=True)
+
     def wake(self) -> None:
         """Tell idle delivery engines there is work now (a list, so a wake-up is never missed)."""
         with self.redis.pipeline(transaction=False) as pipe:

@@ -1,6 +1,6 @@
-"""Celery entrypoint of publish: fan-out of one article version, kept for one release for the messages the
-previous release sends (docs/operations.md, "Compatibility rules"); this release fans out through the publish
-outbox. Deliveries go out from the delivery engine (engine.py), not as tasks."""
+"""Celery entrypoints of publish, kept for one release for the messages the previous release sends
+(docs/operations.md, "Compatibility rules"): this release sends none of them. Fan-out goes through the publish
+outbox and deliveries out of the due-set, both by the delivery engine (engine.py)."""
 
 from __future__ import annotations
 
@@ -26,3 +26,15 @@ def publisher() -> Publisher:
 def publish_article(article_id: str, version: int) -> None:
     fanout.publish_article(publisher(), article_id, version)
 
+
+@shared_task(name="publish.deliver", acks_late=True, **_transient)
+def deliver(delivery_id: str) -> None:
+    """The previous release's fan-out and redeliver left the delivery in the due-set, a lease ahead: due now."""
+    p = publisher()
+    p.repo.make_due_now(delivery_id)
+    p.repo.wake()
+
+
+@shared_task(name="publish.poll_due", acks_late=True, **_transient)
+def poll_due() -> None:
+    """The previous release's beat, every second: the engines claim due retries without it."""

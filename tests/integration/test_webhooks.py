@@ -2,6 +2,7 @@
 on loopback: retries, Retry-After, endpoint health, rotation, redeliver, replay, concurrency and the
 connection-time SSRF guard. Timings come from settings shrunk per test."""
 
+import time
 from datetime import datetime
 
 import pytest
@@ -10,7 +11,8 @@ from svix.webhooks import Webhook as SvixWebhook
 from svix.webhooks import WebhookVerificationError as SvixVerificationError
 
 from services.publish.app import create_app
-from services.publish.fanout import delivery_id
+from services.publish.bootstrap import bootstrap
+from services.publish.fanout import PUBLISHED_EVENT, delivery_id, new_delivery, webhook_body
 from shared.celery_app import make_celery
 from shared.config import Settings
 from shared.store import ArticleStore, connect, iso
@@ -366,3 +368,29 @@ def test_filters_choose_subscribers_by_topic_hierarchy_entities_places_and_event
         for r in receivers.values():
             r.__exit__(None, None, None)
 
+
+@pytest.mark.broker("redis", "rabbitmq")  # the previous release's messages, taken from the broker
+def test_a_previous_releases_publish_deliver_message_is_sent_now_not_a_lease_later(processes, api, app_env, store):
+    """The release before the delivery engine created each delivery due a lease ahead and sent publish.deliver on
+    queue `deliver` (docs/operations.md, compatibility): this release's publish worker makes it due now."""
+    settings = Settings.from_env({**app_env, "WEBHOOK_TIMEOUT_S": "60"})  # a lease of 125 s
+    p = bootstrap(settings, make_celery("tests", settings))
+    with Receiver() as receiver:
+        sub = subscribe(api, receiver.url)
+        store.accept("old", {"title": "T", "body": "B"}, "h1")
+        store.start_enriching("old", 1)
+        store.save_enriched("old", 1, finished("old"))
+        store.take_publish_outbox(10)  # the previous release had no publish outbox: it fanned out as below
+        body = webhook_body(PUBLISHED_EVENT, finished("old"))
+        delivery = new_delivery(sub["id"], "old", 1, PUBLISHED_EVENT)
+        p.repo.save_payloads([("old", 1, body)])
+        created = time.time()
+        assert p.repo.create_deliveries([(delivery, created + p.lease_s)]) == [True]
+        celery = make_celery("tests", settings)
+        celery.send_task("publish.deliver", args=[delivery.id], queue="deliver")
+        celery.send_task("publish.poll_due", queue="publish")
+        processes(["publish-worker", "deliver"], WEBHOOK_TIMEOUT_S="60")
+        [request] = wait_for(lambda: receiver.received, 60, "the delivery")
+        assert time.time() < created + p.lease_s
+        assert request.headers["webhook-id"] == delivery.id and request.body.decode() == body
+        verify_both(sub["secret"], request)

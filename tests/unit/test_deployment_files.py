@@ -25,7 +25,8 @@ def test_procfile_has_exactly_the_contract_processes():
     assert "services.ingest.app:create_app()" in procfile()["ingest"]
     assert "services.publish.app:create_app()" in procfile()["publish"]
     assert "--queues enrich " in procfile()["enrich"]
-    assert "--queues publish " in procfile()["publish-worker"]
+    # deliver: the previous release's publish.deliver messages, drained for one release (docs/operations.md)
+    assert "--queues publish,deliver " in procfile()["publish-worker"]
     assert procfile()["deliver"] == "exec python -m services.publish.engine --hostname deliver@%h"
     assert "--beat" in procfile()["scheduler"]
 
