@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from marshmallow import ValidationError
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from shared.logs import REQUEST_ID, request_id_from, start_context
 from shared.metrics import exposition, http_requests
@@ -191,12 +191,20 @@ def install_common(
         return response
 
 
+def limit_body(app: Flask, limit: int, setting: str) -> None:
+    """Bodies over `limit` bytes are refused with a 413 naming the limit and its `setting`: a declared one on every
+    route before it is read, a chunked one as it is read."""
+    app.config["MAX_CONTENT_LENGTH"] = limit
+    detail = f"The body is over the limit of {limit} bytes ({setting})."
+    app.register_error_handler(413, lambda _: problem_response(413, "Content Too Large", detail))
+
+
 def _refuse_oversized() -> None:
     """A body declared larger than MAX_CONTENT_LENGTH is refused on every route, before auth, whether or not the
     route reads a body (werkzeug's own check only fires when the body is read)."""
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if limit is not None and (request.content_length or 0) > limit:
-        raise Problem(413, "Content Too Large", f"The body is over {limit} bytes.")
+        raise RequestEntityTooLarge()
 
 
 def _start_request() -> None:

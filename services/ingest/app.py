@@ -22,7 +22,7 @@ from shared.openapi import build_spec
 from shared.ratelimit import RateLimiter
 from shared.schema_version import require_schema_version
 from shared.store import ArticleStore, connect
-from shared.web import install_common, key_lookup, problem_response
+from shared.web import install_common, key_lookup, limit_body
 
 DESCRIPTION = "Upstream systems post raw articles here; they are stored, then queued for enrichment."
 
@@ -63,7 +63,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
         idempotency=IdempotencyStore(client),
     )
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = settings.ingest_max_bytes
+    limit_body(app, settings.ingest_max_bytes, "INGEST_MAX_BYTES")
     app.json.sort_keys = False
     app.extensions["newsflow"] = context
     app.extensions["background"] = [context.dispatcher]  # started by gunicorn.conf.py's post_worker_init
@@ -76,6 +76,4 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     collector = PipelineCollector(client, "ingest", live)
     install_common(app, "ingest", context.store.ping, key_lookup(settings.ingest_api_keys), spec, collector)
     app.register_blueprint(bp)
-    too_large = f"The body is over the limit of {settings.ingest_max_bytes} bytes (INGEST_MAX_BYTES)."
-    app.register_error_handler(413, lambda exc: problem_response(413, "Content Too Large", too_large))
     return app

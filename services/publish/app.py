@@ -21,7 +21,7 @@ from shared.logs import configure_logging
 from shared.metrics import SUBSCRIPTIONS_DISABLED, PipelineCollector
 from shared.openapi import build_spec, json_schema
 from shared.schema_version import require_schema_version
-from shared.web import install_common
+from shared.web import install_common, limit_body
 
 DESCRIPTION = "Finished articles (IPTC ninjs), webhook subscriptions and their delivery log."
 
@@ -32,7 +32,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     publisher = bootstrap(settings, make_celery("publish-api", settings))
     require_schema_version(publisher.store.redis)
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = settings.publish_max_bytes
+    limit_body(app, settings.publish_max_bytes, "PUBLISH_MAX_BYTES")
     app.json.sort_keys = False
     app.extensions["newsflow"] = publisher
     json_schemas = {"enrichment": json_schema("enrichment")}
