@@ -54,7 +54,7 @@ class Pid1:
 
     def wait_ready(self) -> None:
         line = procfile()[self.name]
-        if port := re.search(r"--bind [\d.]+:\$\{(\w+):-\d+\}", line):
+        if port := re.search(r"--bind \S+:\$\{(\w+):-\d+\}", line):
             address = ("127.0.0.1", int(self.env[port[1]]))
             wait_for(lambda: _http(address, b"GET /healthz HTTP/1.0\r\n\r\n").split()[1] == b"200", 60, self.name)
         elif node := re.search(r"--hostname ([\w-]+)@%h(?: |$)", line):
