@@ -1,5 +1,6 @@
 """Ingest refuses new articles (503 + Retry-After) while Redis is nearly full, before Redis refuses writes."""
 
+import secrets
 import time
 
 import redis
@@ -11,6 +12,12 @@ from tests.integration.test_ingest_api import assert_problem
 
 AUTH = {"Authorization": f"Bearer {INGEST_KEY}"}
 MAXMEMORY = 8 * 1024 * 1024
+
+
+def text_of(size: int) -> str:
+    """Random words: the store compresses an article (shared/compact.py), and a repeated word would shrink to
+    next to nothing."""
+    return " ".join(secrets.token_urlsafe(6) for _ in range(size // 9))
 
 
 def fill(client: redis.Redis, up_to: float) -> None:
@@ -32,8 +39,8 @@ def test_ingest_answers_503_before_redis_refuses_writes_and_keeps_what_it_accept
         client = redis.Redis.from_url(server.url)
         fill(client, 0.75)
         accepted, statuses = [], []
-        for n in range(60):  # ~40 KiB each: the 90 % line is a few dozen articles away
-            response = api.post("/v1/articles", json={"title": f"T{n}", "body": f"{n} " + "word " * 8000}, headers=AUTH)
+        for n in range(60):  # ~40 KiB each, stored compressed: the 90 % line is a few dozen articles away
+            response = api.post("/v1/articles", json={"title": f"T{n}", "body": text_of(40_000)}, headers=AUTH)
             statuses.append(response.status_code)
             if response.status_code != 202:
                 break
