@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from shared.logs import start_context
 from shared.store import ArticleStore, connect
 
 
@@ -35,12 +36,14 @@ def test_an_enriched_version_is_handed_to_publish_through_its_outbox_with_what_f
     store.accept("a", {}, "h1")
     store.start_enriching("a", 1)
     assert not store.save_enriched("a", 2, {"version": 2})  # refused: nothing handed over
+    start_context(request_id="req-1")  # the enrich task's: it rides the outbox to the deliveries
     assert store.save_enriched("a", 1, {"version": 1})
-    assert store.take_publish_outbox(10) == [("a", 1, "")] and store.take_publish_outbox(10) == []
+    assert store.take_publish_outbox(10) == [("a", 1, "req-1")] and store.take_publish_outbox(10) == []
     [waiting] = store.enriched_versions([("a", 1)])
     assert (waiting.article, waiting.update) == ({"version": 1}, False)
-    store.mark_published_many([("a", 1)])
+    store.mark_published_many([("a", 1, [("places", "pk")])])
     assert store.enriched_versions([("a", 1)]) == [None]  # published: fan-out skips it
+    assert store.redis.zscore("nf:ix:places:pk", "a") is not None  # filed in the feed index
     store.accept("a", {}, "h2")
     store.start_enriching("a", 2)
     store.save_enriched("a", 2, {"version": 2})
