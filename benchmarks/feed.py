@@ -62,7 +62,7 @@ def publish_all(store: ArticleStore, count: int) -> None:
         store.accept(article_id, {"title": f"Story {n}"}, "h")
         store.start_enriching(article_id, 1)
         store.save_enriched(article_id, 1, doc)
-        repo.save_payload(article_id, 1, webhook_body("article.published", doc))
+        repo.save_payloads([(article_id, 1, webhook_body("article.published", doc))])
         store.mark_published(article_id, 1, article_index(doc))
 
 

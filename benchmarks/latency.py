@@ -11,8 +11,8 @@ takes the time the 202 came back, the store's per-state timestamps, the delivery
 times, and the webhook's arrival, and splits the end-to-end time into
   queue wait  202 -> an enrich worker claims the article
   enrich      claim -> enriched article stored (load, enrich(), save)
-  fan-out     enriched -> delivery created (publish queue, payload, matching subscriptions)
-  delivery    delivery created -> webhook arrived (deliver queue, then the signed POST)
+  fan-out     enriched -> delivery created (publish outbox, payload, matching subscriptions)
+  delivery    delivery created -> webhook arrived (the engine's claim, then the signed POST)
 Then, with the stack stopped, it times `enrich(raw)` in this process on the same articles. Prints p50/p95/p99
 of each, the ratios to the in-process time (target: p50 <= 2x, p99 <= 5x), the CPU each process used per
 article, whether the enrich workers kept up with the rate (when they do not, the queue wait only grows), and
@@ -42,7 +42,7 @@ from shared.config import DEFAULTS
 from shared.store import ArticleStore, connect
 from tests.helpers import Processes, Receiver, claim_redis_db, free_port, release_redis_db, wait_for
 
-SERVICES = ("ingest", "publish", "enrich", "publish-worker", "scheduler")
+SERVICES = ("ingest", "publish", "enrich", "publish-worker", "deliver", "scheduler")
 INGEST_KEY, PUBLISH_KEY = "bench-ingest", "bench-publish"
 STAGES = ("queue wait", "enrich", "fan-out", "delivery")
 TARGETS = {"p50": 2.0, "p99": 5.0}
@@ -195,7 +195,7 @@ def print_report(spans: dict[str, list[float]], baseline: list[float], run: dict
           + ", ".join(f"{load:.1f}" for load in run["loads"]))  # fmt: skip
     print(f"| {'stage':<34} | {'p50':>7} | {'p95':>7} | {'p99':>7} |")
     print(f"|{'-' * 36}|--------:|--------:|--------:|")
-    labels = {"deliver pickup": "  of which: deliver queue", "webhook POST": "  of which: signed POST"}
+    labels = {"deliver pickup": "  of which: engine claim", "webhook POST": "  of which: signed POST"}
     for name, figures in rows:
         cells = " | ".join(f"{figures[q] * 1000:>7.1f}" for q in ("p50", "p95", "p99"))
         print(f"| {labels.get(name, name):<34} | {cells} |")

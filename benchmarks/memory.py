@@ -3,15 +3,17 @@
 1,310 excerpts of `../shared/corpus/dev.jsonl` (about 1,700 characters each: the 35 articles, each cut at 38
 different offsets, so that every excerpt is an article of its own) go through the real code, in process: the
 store accepts each as ingest does, `enrich()` enriches it and the store saves it as the enrich task does, fan-out
-publishes it to one subscriber, and the attempt use case delivers it to a local receiver, so that the delivery
-log is in. Every key of the benchmark's own Redis db is then weighed with MEMORY USAGE and summed by family;
-then the retention sweep runs as the scheduler runs it once the articles are old enough. Payloads and deliveries
-carry their own TTL (the same retention periods) and go by themselves; they are shown apart.
+publishes it to one subscriber (the delivery engine draining the publish outbox, run in process), and the engine
+delivers it to a local receiver, so that the delivery log is in. Every key of the benchmark's own Redis db is then
+weighed with MEMORY USAGE and summed by family; then the retention sweep runs as the scheduler runs it once the
+articles are old enough. Payloads and deliveries carry their own TTL (the same retention periods) and go by
+themselves; they are shown apart.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import re
 import time
@@ -19,7 +21,8 @@ from collections import defaultdict
 
 from services.enrich.pipeline import enrich
 from services.ingest.identity import article_id, content_hash
-from services.publish import attempts, fanout, subscriptions
+from services.publish import subscriptions
+from services.publish.engine import Engine
 from services.publish.publisher import Publisher
 from services.publish.repository import PublishRepository
 from services.publish.schemas import SubscriptionIn
@@ -55,18 +58,25 @@ def excerpts(count: int) -> list[dict]:
     return items
 
 
-def publish_all(p: Publisher, raws: list[dict]) -> None:
-    sent: list[str] = []
-    p = Publisher(p.settings, p.store, p.repo, lambda name, args: sent.extend(args), p.http, p.queue_depth)
+def enrich_all(p: Publisher, raws: list[dict]) -> None:
+    """Accepted and enriched as ingest and the enrich task do: each handed to publish through the outbox."""
     for raw in raws:
         new_id = article_id(raw)
         p.store.accept(new_id, raw, content_hash(raw))
         p.store.start_enriching(new_id, 1)
         received_at = p.store.status(new_id)["version_received_at"]
         p.store.save_enriched(new_id, 1, enrich({**raw, "id": new_id, "version": 1, "received_at": received_at}))
-        fanout.publish_article(p, new_id, 1)
-        while sent:
-            attempts.deliver(p, sent.pop())
+
+
+async def deliver_all(p: Publisher, receiver: Receiver, count: int) -> None:
+    """The delivery engine, in process, until `count` webhooks arrived."""
+    async with webhook_client(p.settings.webhook_allow_private) as client:
+        engine = Engine(p, client, p.settings.deliver_concurrency)
+        running = asyncio.create_task(engine.run())
+        while len(receiver.received) < count:
+            await asyncio.sleep(0.2)
+        engine.stopping.set()
+        await running
 
 
 def weigh(client) -> dict[str, tuple[int, int]]:
@@ -112,13 +122,13 @@ def main() -> None:
     client = connect(redis_url)
     store = ArticleStore(client, settings.stuck_after_s, keep_raw=args.keep_raw)
     repo = PublishRepository(client, settings.article_retention_s, settings.delivery_retention_s)
-    http = webhook_client(settings.webhook_allow_private)
-    p = Publisher(settings, store, repo, lambda name, args: None, http, lambda queue: 0)
+    p = Publisher(settings, store, repo, lambda queue: 0)
     try:
         with Receiver() as receiver:
             subscriptions.create_subscription(p, SubscriptionIn().load({"url": receiver.url}))
             started = time.perf_counter()
-            publish_all(p, excerpts(args.articles))
+            enrich_all(p, excerpts(args.articles))
+            asyncio.run(deliver_all(p, receiver, args.articles))
             assert len(receiver.received) == args.articles, len(receiver.received)
         print(f"published and delivered {args.articles:,} articles in {time.perf_counter() - started:.0f} s "
               f"(at {iso(time.time())})")  # fmt: skip

@@ -42,6 +42,7 @@ from typing import NamedTuple
 import spacy
 from spacy.language import Language
 
+from benchmarks.language import language_figures
 from services.enrich.entities import KINDS, Candidate
 from services.enrich.learned import NOTHING, Model
 from services.enrich.pipeline import Analysis, analyse, enrich
@@ -272,6 +273,7 @@ def evaluate(paths: list[Path], k: int, rounds: int) -> dict:
     result["main_topic"] = accuracy(list(topics.values()))
     result["main_topic_train"] = accuracy([topics[a["id"]] for a in with_topics if a["id"].startswith("t")])
     result["language"] = accuracy([(outputs[a["id"]]["language"], a["language"]) for a in articles])
+    result["language_short"] = language_figures(articles)[NEWSFLOW]["short"]["all"]
     result["rss_mib"] = peak_rss_mib(paths)
     result["counts"] = {"articles": len(articles), "folds": k, "rounds": rounds}
     return result
@@ -310,7 +312,9 @@ def print_notes(result: dict) -> None:
     print(f"entities: {c['folds']}-fold cross-validation by article over {c['articles']} articles (seed {SEED})")
     print(f"main topic (no learning; all articles): {_acc(result['main_topic'])}; "
           f"train.jsonl alone: {_acc(result['main_topic_train'])}")  # fmt: skip
-    print(f"language (full texts): {_acc(result['language'])}")
+    short = result["language_short"]
+    print(f"language (full texts): {_acc(result['language'])}; 20/30/40-word items (headline and lede): "
+          f"{_acc({**short, 'accuracy': short['correct'] / short['total']})}")  # fmt: skip
     print(f"speed over the English texts, median of {c['rounds']} alternating rounds: newsflow "
           f"{speed[NEWSFLOW]:.1f} docs/s, plain spaCy {speed[SPACY]:.1f} docs/s, "
           f"ratio {speed[NEWSFLOW] / speed[SPACY]:.2f}")  # fmt: skip

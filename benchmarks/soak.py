@@ -102,7 +102,7 @@ class Soak:
     def faults(self) -> list[tuple[str, Callable[[], None]]]:
         return [
             ("enrich worker SIGKILLed", partial(self.restart_worker, "enrich")),
-            ("publish worker SIGKILLed", partial(self.restart_worker, "publish-worker")),
+            ("delivery engine SIGKILLed", partial(self.restart_worker, "deliver")),
             ("Redis SIGKILLed", self.crash_redis),
             (f"subscriber cut off for {self.args.outage:g} s", self.cut_subscriber),
         ]

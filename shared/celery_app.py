@@ -24,6 +24,8 @@ from celery.signals import (
     worker_init,
     worker_shutting_down,
 )
+from kombu.transport import redis as kombu_redis
+from kombu.transport import virtual
 
 from shared.config import Settings
 from shared.liveness import HEARTBEAT_S, record_heartbeat
@@ -37,11 +39,9 @@ log = logging.getLogger(__name__)
 TASK_ROUTES = {
     "enrich.article": {"queue": "enrich"},
     "publish.article": {"queue": "publish"},
-    "publish.deliver": {"queue": "deliver"},
-    "publish.poll_due": {"queue": "publish"},
     "ops.sweep": {"queue": "ops"},
 }
-QUEUES = ("enrich", "publish", "deliver", "ops")
+QUEUES = ("enrich", "publish", "ops")
 
 # A stop (SIGTERM) lets running tasks finish for WARM_SHUTDOWN_S, then for SOFT_SHUTDOWN_S more, then hands them
 # back: both together, plus a few seconds to exit, stay inside compose's stop_grace_period (30 s).
@@ -77,11 +77,54 @@ def make_celery(name: str, settings: Settings) -> Celery:
     return app
 
 
+class _RedisQoS(kombu_redis.QoS):
+    """Workaround for kombu 5.7.0 (no release or PR fixes it; the class of celery/kombu#582 and #970). When the
+    Redis broker goes away while the worker holds an unacked task, the channel is closed after its transport
+    has let go of the connection; restoring the unacked messages on close, or acknowledging a task that ends
+    afterwards, then asks for a new client, `_connparams` reads `transport.client.hostname` with the transport
+    or its client already None, and the AttributeError kills the worker. With no connection there is nothing
+    to restore them to or acknowledge them on: leave them. The messages stay in Redis's unacked hash (handed
+    out again after the visibility timeout: the tasks are idempotent), and the store still has the work."""
+
+    def _connection_gone(self) -> bool:
+        transport = self.channel.connection
+        return transport is None or transport.client is None
+
+    def restore_unacked(self, client=None):
+        if not self._connection_gone():
+            super().restore_unacked(client)
+
+    def ack(self, delivery_tag):
+        if self._connection_gone():
+            virtual.QoS.ack(self, delivery_tag)  # forget it here only
+        else:
+            super().ack(delivery_tag)
+
+    def reject(self, delivery_tag, requeue=False):
+        if self._connection_gone():
+            virtual.QoS.ack(self, delivery_tag)
+        else:
+            super().reject(delivery_tag, requeue)
+
+
+class _RedisChannel(kombu_redis.Channel):
+    QoS = _RedisQoS
+
+
+class RedisTransport(kombu_redis.Transport):
+    """kombu's Redis transport with the worker-killing restore on a lost connection worked around."""
+
+    Channel = _RedisChannel
+
+
 def _broker_options(settings: Settings) -> dict:
     """How an unacknowledged task comes back, which differs by broker."""
     if settings.broker_url.startswith("redis"):
         # Redis hands a task out again once it has been unacked this long; an ack survives a reconnect.
-        return {"broker_transport_options": {"visibility_timeout": settings.broker_visibility_timeout_s}}
+        return {
+            "broker_transport": RedisTransport,
+            "broker_transport_options": {"visibility_timeout": settings.broker_visibility_timeout_s},
+        }
     # RabbitMQ re-queues a task the moment its consumer's connection drops, and the ack cannot be sent on
     # a new connection: stop the running copy rather than let a second worker run it at the same time.
     return {"worker_cancel_long_running_tasks_on_connection_loss": True}

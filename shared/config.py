@@ -93,7 +93,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WEB_THREADS", "4", "Threads per gunicorn worker."),
     Setting("WEB_TIMEOUT_S", "30", "gunicorn kills a request that runs longer than this, seconds."),
     Setting("ENRICH_CONCURRENCY", "2", "Enrich worker processes (each loads the spaCy model)."),
-    Setting("PUBLISH_CONCURRENCY", "8", "Publish/deliver worker processes; keep it above WEBHOOK_MAX_IN_FLIGHT."),
+    Setting("PUBLISH_CONCURRENCY", "2", "Publish worker processes (for the publish tasks a previous release sent)."),
+    Setting("DELIVER_CONCURRENCY", "200", "Webhook attempts each delivery engine process keeps in flight."),
     Setting(
         "WEBHOOK_ALLOW_PRIVATE",
         "false",
@@ -105,7 +106,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds between delivery attempts; one entry per retry.",
     ),
     Setting("WEBHOOK_TIMEOUT_S", "15", "Timeout of one webhook POST, seconds."),
-    Setting("WEBHOOK_POLL_INTERVAL_S", "1", "How often the scheduler moves due retries to the deliver queue, seconds."),
+    Setting("WEBHOOK_POLL_INTERVAL_S", "1", "How often an idle delivery engine looks for retries come due, seconds."),
     Setting(
         "WEBHOOK_MIN_BACKOFF_S",
         "60",
@@ -303,6 +304,7 @@ class Settings:
     webhook_secret_grace_s: float
     webhook_disable_after_s: float
     webhook_max_in_flight: int
+    deliver_concurrency: int
     webhook_breaker_window: int
     webhook_breaker_threshold: float
     webhook_breaker_cooldown_s: float
@@ -347,6 +349,7 @@ class Settings:
             webhook_secret_grace_s=_number(env, "WEBHOOK_SECRET_GRACE_S", float),
             webhook_disable_after_s=_number(env, "WEBHOOK_DISABLE_AFTER_S", float),
             webhook_max_in_flight=_number(env, "WEBHOOK_MAX_IN_FLIGHT"),
+            deliver_concurrency=_number(env, "DELIVER_CONCURRENCY"),
             webhook_breaker_window=_number(env, "WEBHOOK_BREAKER_WINDOW"),
             webhook_breaker_threshold=_fraction(env, "WEBHOOK_BREAKER_THRESHOLD"),
             webhook_breaker_cooldown_s=_number(env, "WEBHOOK_BREAKER_COOLDOWN_S", float),

@@ -1,11 +1,12 @@
-"""Is a Celery worker (or the scheduler's beat) still working? The healthcheck compose runs.
+"""Is a Celery worker (or the scheduler's beat, or the delivery engine) still working? The healthcheck compose runs.
 
-`python -m shared.liveness <name>` (enrich, publish, scheduler) exits 0 when the worker of this host (Celery node
+`python -m shared.liveness <name>` (enrich, publish, deliver, scheduler) exits 0 when the worker of this host (node
 `<name>@<hostname>`, as the Procfile names it) refreshed its heartbeat within MAX_AGE_S and, for the scheduler,
 beat ticked within MAX_AGE_S too; else it prints why and exits 1.
 
 Each worker refreshes its heartbeat from its consumer's event loop (shared.celery_app.Heartbeat), the loop that
-takes messages and hands them to the pool: if that loop hangs, or the process is stopped, the heartbeat ages.
+takes messages and hands them to the pool: if that loop hangs, or the process is stopped, the heartbeat ages. The
+delivery engine (services.publish.engine) refreshes its own from its asyncio loop, once a round.
 Beat records each tick (services.scheduler.worker), which ingest also serves as a metric. A key in Redis costs
 the check one round trip and no broker traffic; `celery inspect ping` would take seconds and a broadcast to
 every worker.
@@ -63,7 +64,7 @@ def problems(client: redis.Redis, name: str, host: str, now: float | None = None
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print(
-            "usage: python -m shared.liveness <Celery node name before the @: enrich, publish, scheduler>",
+            "usage: python -m shared.liveness <node name before the @: enrich, publish, deliver, scheduler>",
             file=sys.stderr,
         )
         return 2

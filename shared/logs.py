@@ -30,9 +30,9 @@ def _redact_secrets(_, __, event: dict) -> dict:
     return event
 
 
-# The scheduler's clock (a publish.poll_due every second, an ops.sweep every few) would drown everything
+# The scheduler's clock (an ops.sweep every few seconds) would drown everything
 # else at INFO: Celery's INFO lines about those ticks show only with LOG_LEVEL=DEBUG; warnings and errors always.
-_CLOCK_TASKS = ("publish.poll_due", "ops.sweep")
+_CLOCK_TASKS = ("ops.sweep",)
 
 
 def _not_a_clock_tick(record: logging.LogRecord) -> bool:

@@ -9,6 +9,7 @@ Gauges (articles by state, queue depth, disabled subscriptions) are read live at
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import os
@@ -82,7 +83,8 @@ FANOUT_DURATION = Metric(
     "newsflow_fanout_duration_seconds",
     HISTOGRAM,
     (),
-    "Fanning one article version out: matching subscriptions and creating their deliveries.",
+    "Fanning out one batch of article versions (the outbox drained, or one publish.article): matching "
+    "subscriptions and creating their deliveries.",
     (PUBLISH,),
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
@@ -172,9 +174,16 @@ class Batch:
         self._pipe.hincrby(PREFIX + metric.name, _series(labels, metric), amount)
 
     def observe(self, metric: Metric, value: float, **labels: str) -> None:
+        self.observe_many(metric, [value], **labels)
+
+    def observe_many(self, metric: Metric, values: list[float], **labels: str) -> None:
+        """Several observations of one series: one command per bucket they fall in, and one for their sum."""
+        if not values:
+            return
         series = _series(labels, metric)
-        self._pipe.hincrby(PREFIX + metric.name, f"{series}|{bucket_for(value, metric.buckets)}", 1)
-        self._pipe.hincrbyfloat(PREFIX + metric.name, f"{series}|sum", value)
+        for bucket, count in collections.Counter(bucket_for(value, metric.buckets) for value in values).items():
+            self._pipe.hincrby(PREFIX + metric.name, f"{series}|{bucket}", count)
+        self._pipe.hincrbyfloat(PREFIX + metric.name, f"{series}|sum", sum(values))
 
 
 class PipelineMetrics:

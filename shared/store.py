@@ -21,6 +21,8 @@ Values over shared/compact.py's threshold are stored zlib-compressed.
   states                 hash   state -> how many articles are in it (kept by the scripts below)
   outbox                 list   "<id> <version>" of every accepted version not yet handed to the
                                 enrich queue (the ingest dispatcher drains it in batches)
+  publish-outbox         list   "<id> <version> <request id>" of every enriched version not yet fanned
+                                out (the delivery engine drains it in batches)
 
 Every state change is one Lua script, so the state, its version check and its deadline
 change together or not at all. A change for a stale version is refused, which is what
@@ -88,13 +90,16 @@ redis.call('ZADD', deadlines, deadline, id)
 return attempts
 """
 
-# KEYS: meta, deadlines, enriched, feed, states, raw, facets, then the index sets of the version being published.
+# KEYS: meta, deadlines, enriched, feed, states, raw, facets, publish-outbox, then the index sets of the version
+#       being published.
 # ARGV: id, version, allowed from-states (comma list), to-state, now, deadline ('' = final), error,
-#       enriched JSON ('' = leave), feed score ('' = leave), '1' to drop the raw article with the enriched one stored
+#       enriched JSON ('' = leave), feed score ('' = leave), '1' to drop the raw article with the enriched one stored,
+#       publish-outbox entry ('' = none)
 _TRANSITION = """
 local meta, deadlines, enriched_key, feed, states, raw_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local id, version, allowed, to, now, deadline, err, enriched, score, drop_raw =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+local publish_outbox = KEYS[8]
+local id, version, allowed, to, now, deadline, err, enriched, score, drop_raw, handover =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11]
 if redis.call('HGET', meta, 'version') ~= version then return 0 end
 local state = redis.call('HGET', meta, 'state')
 if not string.find(',' .. allowed .. ',', ',' .. state .. ',', 1, true) then return 0 end
@@ -106,6 +111,7 @@ if enriched ~= '' then
   redis.call('SET', enriched_key, enriched)
   if drop_raw == '1' then redis.call('DEL', raw_key) end
 end
+if handover ~= '' then redis.call('RPUSH', publish_outbox, handover) end
 if score ~= '' then
   redis.call('DEL', enriched_key)
   redis.call('ZADD', feed, score, id)
@@ -114,7 +120,7 @@ if score ~= '' then
     redis.call('ZREM', old, id)
   end
   local facets = {}
-  for i = 8, #KEYS do
+  for i = 9, #KEYS do
     redis.call('ZADD', KEYS[i], score, id)
     facets[#facets + 1] = KEYS[i]
   end
@@ -194,6 +200,15 @@ class Accepted:
 
 
 @dataclass(frozen=True)
+class EnrichedVersion:
+    article_id: str
+    version: int
+    article: dict
+    received_ts: float  # when ingest accepted this version
+    update: bool  # an earlier version was published: this one goes out as article.updated
+
+
+@dataclass(frozen=True)
 class StuckArticle:
     article_id: str
     version: int
@@ -238,7 +253,9 @@ class ArticleStore:
         )
         return Accepted(version=int(version), duplicate=not created)
 
-    def _move(self, article_id, version, allowed, to, *, error="", enriched=None, published=False, facets=()) -> bool:
+    def _move(
+        self, article_id, version, allowed, to, *, error="", enriched=None, published=False, facets=(), client=None
+    ) -> bool:
         now = time.time()
         deadline = "" if to in FINAL_STATES else now + self.stuck_after_s
         return bool(
@@ -251,6 +268,7 @@ class ArticleStore:
                     self._key("states"),
                     self._key("article", article_id, "raw"),
                     self._key("article", article_id, "facets"),
+                    self._key("publish-outbox"),
                     *self.index_keys(facets),
                 ],
                 args=[
@@ -264,7 +282,9 @@ class ArticleStore:
                     pack(json.dumps(enriched)) if enriched is not None else "",
                     now if published else "",
                     "" if self.keep_raw else "1",
+                    f"{article_id} {version} {current_request_id() or ''}" if to == ENRICHED else "",
                 ],
+                client=client,
             )
         )
 
@@ -280,6 +300,39 @@ class ArticleStore:
 
     def outbox_length(self) -> int:
         return self.redis.llen(self._key("outbox"))
+
+    def take_publish_outbox(self, limit: int) -> list[tuple[str, int, str]]:
+        """Up to `limit` enriched (id, version, request id) entries, oldest first, not waiting. Taking them is
+        the hand-over to fan-out: one lost after this is found by the sweeper at its deadline."""
+        entries = self.redis.lpop(self._key("publish-outbox"), limit) or []
+        parts = [entry.split(" ") for entry in entries]
+        return [(article_id, int(version), rest[0] if rest else "") for article_id, version, *rest in parts]
+
+    def hand_to_publish(self, refs: list[tuple[str, int]]) -> None:
+        """Put enriched (id, version) back in the publish outbox (the sweeper, for one whose fan-out was lost);
+        fan-out skips a version no longer waiting, so a second entry of one sends nothing twice."""
+        if refs:
+            self.redis.rpush(self._key("publish-outbox"), *(f"{article_id} {version} " for article_id, version in refs))
+
+    def enriched_versions(self, refs: list[tuple[str, int]]) -> list[EnrichedVersion | None]:
+        """For each (id, version) still waiting to be published (state enriched, that version): the article
+        and what fan-out needs to know about it, read in one round trip. None for the others."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for article_id, _ in refs:
+                pipe.hmget(
+                    self._key("article", article_id), "version", "state", "version_received_at", "published_version"
+                )
+                pipe.get(self._key("article", article_id, "enriched"))
+            replies = pipe.execute()
+        found = []
+        for (article_id, version), meta, data in zip(refs, replies[::2], replies[1::2], strict=True):
+            current, state, received, published = meta
+            if current != str(version) or state != ENRICHED or not data:
+                found.append(None)
+                continue
+            update = published is not None and int(published) < version
+            found.append(EnrichedVersion(article_id, version, json.loads(unpack(data)), float(received), update))
+        return found
 
     def start_enriching(self, article_id: str, version: int) -> bool:
         """Claim (article_id, version) for enrichment; False if stale, already past it, or out of
@@ -320,6 +373,13 @@ class ArticleStore:
         found, resume = self._feed_walk(keys=keys, args=[*args, repr(-1.0 if since is None else since), want, budget])
         matches = [(found[i], float(found[i + 1])) for i in range(0, len(found), 2)]
         return matches, (float(resume[0]), resume[1]) if resume else None
+
+    def mark_published_many(self, published: list[tuple[str, int, Iterable[tuple[str, str]]]]) -> None:
+        """mark_published for each (id, version, facets), in one round trip."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for article_id, version, facets in published:
+                self._move(article_id, version, (ENRICHED,), PUBLISHED, published=True, facets=facets, client=pipe)
+            pipe.execute()
 
     def fail(self, article_id: str, version: int, reason: str) -> bool:
         return self._move(article_id, version, (RECEIVED, ENRICHING, ENRICHED), FAILED, error=reason)

@@ -191,11 +191,12 @@ def install_common(
         return response
 
 
-def limit_body(app: Flask, max_bytes: int, setting: str) -> None:
-    """Bodies over `max_bytes` get 413 on every route, with a detail that states the limit and its setting."""
-    app.config["MAX_CONTENT_LENGTH"] = max_bytes
-    detail = f"The body is over the limit of {max_bytes} bytes ({setting})."
-    app.register_error_handler(413, lambda exc: problem_response(413, "Content Too Large", detail))
+def limit_body(app: Flask, limit: int, setting: str) -> None:
+    """Bodies over `limit` bytes are refused with a 413 naming the limit and its `setting`: a declared one on every
+    route before it is read, a chunked one as it is read."""
+    app.config["MAX_CONTENT_LENGTH"] = limit
+    detail = f"The body is over the limit of {limit} bytes ({setting})."
+    app.register_error_handler(413, lambda _: problem_response(413, "Content Too Large", detail))
 
 
 def _refuse_oversized() -> None:

@@ -207,6 +207,8 @@ class Reply:
 
 
 class _QuietServer(ThreadingHTTPServer):
+    request_queue_size = 1024  # the listen backlog: a delivery engine opens hundreds of connections at once
+
     def handle_error(self, request, client_address):  # a sender that timed out and hung up
         pass
 
@@ -245,6 +247,7 @@ class Receiver:
                 try:
                     time.sleep(reply.delay_s or receiver.delay_s)
                     answer = reply.body if reply.body is not None else f"answered {reply.status}".encode()
+                    answer = b"" if reply.status in (204, 304) else answer  # those carry no body (RFC 9110)
                     self.send_response(reply.status)
                     self.send_header("content-type", "text/plain")
                     self.send_header("content-length", str(len(answer)))

@@ -1,4 +1,5 @@
-"""Celery entrypoint of enrich: load by id, call the pipeline, store, hand on to publish."""
+"""Celery entrypoint of enrich: load by id, call the pipeline, store (which hands the version on to publish
+through the publish outbox, in the same script)."""
 
 from __future__ import annotations
 
@@ -26,14 +27,13 @@ def store() -> ArticleStore:
 
 @shared_task(
     name="enrich.article",
-    bind=True,
     acks_late=True,
     autoretry_for=(redis.RedisError,),
     retry_backoff=2,
     retry_jitter=True,
     max_retries=5,
 )
-def enrich_article(task, article_id: str, version: int) -> None:
+def enrich_article(article_id: str, version: int) -> None:
     started, articles = time.perf_counter(), store()
     if not articles.start_enriching(article_id, version):
         log.info("skip %s v%s: stale version or already enriched", article_id, version)
@@ -47,5 +47,4 @@ def enrich_article(task, article_id: str, version: int) -> None:
         return
     if articles.save_enriched(article_id, version, article):
         PipelineMetrics(articles.redis).observe(ENRICH_DURATION, time.perf_counter() - started)
-        task.app.send_task("publish.article", args=[article_id, version])
         log.info("enriched %s v%s", article_id, version)

@@ -29,7 +29,7 @@ CONSUMER, KEY = path_parameter("consumer_id"), path_parameter("key_id")
 OPERATIONS = [
     Operation("/v1/consumers", "post", "Create a consumer (a subscriber organisation)",
               {201: Consumer, **_BODY, **_ANY}, body=ConsumerIn,
-              example={"name": "Lisbon Daily", "contact": "ops@lisbon-daily.example", "rate_limit": 20}),
+              example={"name": "Lusa desk", "contact": "webhooks@lusa.example", "rate_limit": 10}),
     Operation("/v1/consumers", "get", "Every consumer", {200: ConsumerList, **_ANY}),
     Operation("/v1/consumers/{consumer_id}", "get", "A consumer and its keys (never the keys themselves)",
               {200: Consumer, 404: None, **_ANY}, parameters=[CONSUMER]),
@@ -40,7 +40,7 @@ OPERATIONS = [
               {204: None, 404: None, **_ANY}, parameters=[CONSUMER]),
     Operation("/v1/consumers/{consumer_id}/keys", "post", "Issue a consumer key, shown only in this answer",
               {201: IssuedKey, 404: None, 409: None, **_BODY, **_ANY}, body=KeyIn, parameters=[CONSUMER],
-              example={"name": "2026 rotation"}),
+              example={"name": "production"}),
     Operation("/v1/consumers/{consumer_id}/keys/{key_id}", "delete", "Revoke a consumer key",
               {204: None, 404: None, **_ANY}, parameters=[CONSUMER, KEY]),
     Operation("/v1/audit", "get", "Who changed what, newest first", {200: AuditPage, 422: None, **_ANY},

@@ -1,93 +1,114 @@
-"""One delivery attempt: send it, record it, schedule the retry, judge the endpoint (breaker, disable)."""
+"""Delivery attempts, a batch at a time: decide which claimed deliveries go out now, send one, and record
+what came back (the delivery log, the retry schedule, the circuit breaker, disabling a dead endpoint)."""
 
 from __future__ import annotations
 
 import logging
 import random
 import time
+from collections import Counter
+from dataclasses import dataclass
+
+import aiohttp
 
 from services.publish.consumers import consumer_enabled
 from services.publish.delivery import Attempt, next_delay, post
 from services.publish.health import HALF_OPEN, OPEN, Health, after_attempt, circuit, should_disable
 from services.publish.model import FAILED, RETRYING, SUCCEEDED, Delivery
 from services.publish.publisher import Publisher
+from services.publish.repository import AttemptContext
 from services.publish.signing import live_secrets, webhook_headers
 from services.publish.subscriptions import disable
-from shared.logs import bind, current_request_id
-from shared.metrics import ACCEPT_TO_DELIVERED, DELIVERIES, DELIVERY_ATTEMPT_DURATION, PipelineMetrics
+from shared.logs import bind
+from shared.metrics import ACCEPT_TO_DELIVERED, DELIVERIES, DELIVERY_ATTEMPT_DURATION, Batch, PipelineMetrics
 from shared.store import iso
 
 log = logging.getLogger(__name__)
 
-
-def deliver(p: Publisher, delivery_id: str) -> None:
-    """Attempt a due delivery once. A delivery already final, not yet due, or being attempted by another
-    worker is left alone, so duplicate task messages send nothing twice."""
-    locked, delivery = p.repo.lock_and_read(delivery_id, p.lock_ttl_s)
-    if not locked:
-        return  # another worker has it; if that one dies, the due set brings it back
-    if delivery is not None:
-        _bind_log_context(delivery)
-    unlocked = False
-    try:
-        if delivery is None or delivery.final:
-            p.repo.forget_due(delivery_id)
-        elif delivery.next_attempt_ts <= time.time() + 0.5:
-            unlocked = _attempt(p, delivery)
-    finally:
-        if not unlocked:
-            p.repo.unlock_delivery(delivery_id)
+DUE_SLACK_S = 0.5  # a delivery claimed this much before its time goes out now
+FOR_SLOT = object()
 
 
-def _bind_log_context(delivery: Delivery) -> None:
-    """Log lines of this attempt name its subscription and article, and the ingest request behind it when
-    the task itself carries none (a retry handed on by the due-set poller)."""
-    bind(subscription_id=delivery.subscription_id, article_id=delivery.article_id, version=delivery.version)
-    if current_request_id() is None:
-        bind(request_id=delivery.request_id)
+@dataclass(frozen=True)
+class Ready:
+    """A claimed delivery cleared to go out: its lock and a concurrency slot are held."""
+
+    delivery: Delivery
+    sub: dict
+    payload: str
 
 
-def _attempt(p: Publisher, delivery: Delivery) -> bool:
-    """Attempt it, or put it back to wait. True when the delivery's lock was released on the way."""
-    s = p.settings
-    ctx = p.repo.prepare_attempt(delivery, s.webhook_max_in_flight, p.lock_ttl_s)
-    sub, sub_id, now = ctx.sub, delivery.subscription_id, time.time()
+def triage(p: Publisher, claimed: list[Delivery]) -> tuple[list[Ready], list[Ready]]:
+    """Of claimed deliveries, those to attempt now, and those whose subscription has its fill of attempts in
+    flight (still claimed: for the caller to hold or put in line). The others go back in one round trip: a
+    final one (its subscription deleted or disabled, its consumer disabled, its payload gone) is logged as
+    failed; one whose subscription's circuit is open waits without using up a retry."""
+    now = time.time()
+    done, due, back = [], [], []
+    for d in claimed:
+        if d.final:  # left in the due set by an engine that died after logging it
+            done.append(d.id)
+        elif d.next_attempt_ts <= now + DUE_SLACK_S:
+            due.append(d)
+        else:  # claimed before its time (the API moved it): back to its time
+            back.append((d, d.next_attempt_ts, d.status, False))
+    if done:
+        p.repo.forget(done)
+    ready, in_line, failed = [], [], 0
+    contexts = p.repo.prepare_attempts(due, p.settings.webhook_max_in_flight, p.lease_s) if due else []
+    consumer_ids = {ctx.sub["consumer_id"] for ctx in contexts if ctx.sub and ctx.sub.get("consumer_id")}
+    consumers_enabled = {consumer_id: consumer_enabled(p, consumer_id) for consumer_id in consumer_ids}
+    for delivery, ctx in zip(due, contexts, strict=True):
+        wait = _hold_back(p, ctx, now, consumers_enabled)
+        if wait is None:
+            ready.append(Ready(delivery, ctx.sub, ctx.payload))
+        elif wait is FOR_SLOT:
+            in_line.append(Ready(delivery, ctx.sub, ctx.payload))
+        elif isinstance(wait, str):
+            failed += 1
+            ended = delivery.due_at(None, status=FAILED, error=wait, redeliver=False)
+            back.append((ended, None, delivery.status, ctx.slot))
+        else:
+            back.append((delivery.due_at(wait), wait, delivery.status, ctx.slot))
+    if back:
+        p.repo.put_back(back, [], p.lease_s)
+    if failed:
+        PipelineMetrics(p.store.redis).count(DELIVERIES, failed, outcome=FAILED)
+    return ready, in_line
 
-    def give_back_slot() -> None:
-        if ctx.slot:
-            p.repo.release_slot(sub_id, delivery.id)
 
+def _hold_back(
+    p: Publisher, ctx: AttemptContext, now: float, consumers_enabled: dict[str, bool]
+) -> float | str | object | None:
+    """None: attempt it now. A time: wait until then. FOR_SLOT: wait in line for the subscription's next free
+    slot. A reason: it ends failed without an attempt (a disabled consumer's deliveries too)."""
+    s, sub = p.settings, ctx.sub
     if sub is None or not sub["enabled"] or ctx.payload is None:
-        give_back_slot()
-        why = "subscription deleted" if sub is None else "subscription disabled" if not sub["enabled"] else None
-        _final_without_attempt(p, delivery, why or "payload missing")
-        return False
-    if sub.get("consumer_id") and not consumer_enabled(p, sub["consumer_id"]):
-        give_back_slot()
-        _final_without_attempt(p, delivery, "consumer disabled")
-        return False
+        return (
+            "subscription deleted"
+            if sub is None
+            else "subscription disabled"
+            if not sub["enabled"]
+            else "payload missing"
+        )
+    if sub.get("consumer_id") and not consumers_enabled[sub["consumer_id"]]:
+        return "consumer disabled"
     state = circuit(ctx.health, now)
     if state == OPEN:
-        give_back_slot()
-        _wait(p, delivery, ctx.health.open_until_ts + random.uniform(0, s.webhook_poll_interval_s))
-        return False
-    if not ctx.slot:  # the subscription has its fill of attempts in flight: come back shortly
-        _wait(p, delivery, now + random.uniform(1, 2) * s.webhook_poll_interval_s)
-        return False
-    if state == HALF_OPEN and not p.repo.take_probe(sub_id, p.lock_ttl_s):
-        give_back_slot()  # another attempt is the probe: wait for its verdict
-        _wait(p, delivery, now + random.uniform(0.5, 1) * min(s.webhook_timeout_s, s.webhook_breaker_cooldown_s))
-        return False
+        return ctx.health.open_until_ts + random.uniform(0, s.webhook_poll_interval_s)
+    if not ctx.slot:  # the subscription has its fill of attempts in flight
+        return FOR_SLOT
+    if state == HALF_OPEN and not p.repo.take_probe(sub["id"], p.lease_s):
+        # another attempt is the probe: wait for its verdict
+        return now + random.uniform(0.5, 1) * min(s.webhook_timeout_s, s.webhook_breaker_cooldown_s)
+    return None
 
-    headers = webhook_headers(live_secrets(sub, now), delivery.id, ctx.payload, now)
-    attempt = post(p.http, sub["url"], ctx.payload, headers, s.webhook_timeout_s)
-    after = after_attempt_of(p, delivery, attempt)
-    window = p.breaker.window
-    outcomes, health = p.repo.finish_attempt(after, delivery.status, after.next_attempt_ts, attempt.succeeded, window)
-    log.info("delivery %s attempt %d: %s", delivery.id, len(after.attempts), attempt.error or "ok")
-    _record_attempt(p, after, attempt, manual=delivery.redeliver)
-    _judge_endpoint(p, sub, attempt.succeeded, attempt.status_code, outcomes, health)
-    return True
+
+async def send(p: Publisher, client: aiohttp.ClientSession, ready: Ready) -> Attempt:
+    """One signed POST (Standard Webhooks headers: the same webhook-id on every attempt)."""
+    now = time.time()
+    headers = webhook_headers(live_secrets(ready.sub, now), ready.delivery.id, ready.payload, now)
+    return await post(client, ready.sub["url"], ready.payload, headers, p.settings.webhook_timeout_s)
 
 
 def after_attempt_of(p: Publisher, delivery: Delivery, attempt: Attempt) -> Delivery:
@@ -104,26 +125,63 @@ def after_attempt_of(p: Publisher, delivery: Delivery, attempt: Attempt) -> Deli
     return delivery.due_at(due_at, status=status, attempts=attempts, redeliver=False)
 
 
-def _record_attempt(p: Publisher, delivery: Delivery, attempt: Attempt, manual: bool) -> None:
-    with PipelineMetrics(p.store.redis).batch() as metrics:
-        metrics.observe(DELIVERY_ATTEMPT_DURATION, attempt.duration_ms / 1000)
-        metrics.count(DELIVERIES, outcome=delivery.status)
-        if attempt.succeeded and not manual and delivery.accepted_ts:
-            metrics.observe(ACCEPT_TO_DELIVERED, attempt.ended - delivery.accepted_ts)
+def record_and_claim(
+    p: Publisher, finished: list[tuple[Ready, Attempt, Ready | None]], room: int
+) -> list[tuple[str, Delivery | None]]:
+    """Log a batch of attempts, each as (what was sent, the attempt, its successor: a claimed delivery of the
+    same subscription to take over its slot, or None), and claim up to `room` due deliveries, in one round
+    trip: each delivery saved, its slot handed on and its lock freed, the outcome counted for its subscription's
+    health. Then judge each endpoint by its attempt. Returns the claimed (id, delivery or None when gone)."""
+    afters = [after_attempt_of(p, ready.delivery, attempt) for ready, attempt, _ in finished]
+
+    def metrics(pipe) -> None:  # a few commands for the whole batch
+        batch = Batch(pipe)
+        batch.observe_many(DELIVERY_ATTEMPT_DURATION, [attempt.duration_ms / 1000 for _, attempt, _ in finished])
+        for status, count in Counter(after.status for after in afters).items():
+            batch.count(DELIVERIES, count, outcome=status)
+        firsts = [
+            attempt.ended - after.accepted_ts
+            for after, (ready, attempt, _) in zip(afters, finished, strict=True)
+            if attempt.succeeded and not ready.delivery.redeliver and after.accepted_ts
+        ]
+        batch.observe_many(ACCEPT_TO_DELIVERED, firsts)
+
+    outcomes = [
+        (after, ready.delivery.status, attempt.succeeded, successor and successor.delivery.id)
+        for after, (ready, attempt, successor) in zip(afters, finished, strict=True)
+    ]
+    call_up = 2 * p.settings.webhook_max_in_flight
+    results, claimed = p.repo.finish_and_claim(outcomes, p.breaker.window, p.lease_s, room, call_up, metrics)
+    for after, (ready, attempt, _), (recent, health) in zip(afters, finished, results, strict=True):
+        _log_attempt(after, attempt)
+        _judge_endpoint(p, ready.sub, attempt, recent, health)
+    return claimed
 
 
-def _judge_endpoint(p: Publisher, sub: dict, succeeded: bool, status: int | None, outcomes, health: Health) -> None:
+def _log_attempt(delivery: Delivery, attempt: Attempt) -> None:
+    """Each line names the delivery's subscription and article, and the ingest request behind it."""
+    bind(
+        delivery_id=delivery.id,
+        subscription_id=delivery.subscription_id,
+        article_id=delivery.article_id,
+        version=delivery.version,
+        request_id=delivery.request_id,
+    )
+    log.info("delivery %s attempt %d: %s", delivery.id, len(delivery.attempts), attempt.error or "ok")
+
+
+def _judge_endpoint(p: Publisher, sub: dict, attempt: Attempt, outcomes: list[bool], health: Health) -> None:
     now = time.time()
-    verdict = after_attempt(succeeded, outcomes, health, p.breaker, now)
+    verdict = after_attempt(attempt.succeeded, outcomes, health, p.breaker, now)
     if verdict.close:
         p.repo.close_circuit(sub["id"])
         log.info("subscription %s: circuit closed", sub["id"])
     elif verdict.open_until is not None:
         p.repo.open_circuit(sub["id"], verdict.open_until)
         log.warning("subscription %s: circuit open until %s", sub["id"], iso(verdict.open_until))
-    if status == 410:
+    if attempt.status_code == 410:
         disable(p, sub["id"], "endpoint answered 410 Gone")
-    elif not succeeded and should_disable(health, now, p.settings.webhook_disable_after_s):
+    elif not attempt.succeeded and should_disable(health, now, p.settings.webhook_disable_after_s):
         since, failing = iso(health.failing_since_ts), _duration(now - health.failing_since_ts)
         disable(p, sub["id"], f"no successful delivery since {since}: failing for {failing}")
 
@@ -133,26 +191,3 @@ def _duration(seconds: float) -> str:
         if seconds >= size:
             return f"{seconds / size:.1f} {unit}"
     return f"{seconds:.1f} s"
-
-
-def _wait(p: Publisher, delivery: Delivery, until: float) -> None:
-    """Put a delivery back in the due set without attempting it (its retries are not used up)."""
-    p.repo.save_delivery(delivery.due_at(until), until, was=delivery.status)
-
-
-def _final_without_attempt(p: Publisher, delivery: Delivery, reason: str) -> None:
-    p.repo.save_delivery(delivery.due_at(None, status=FAILED, error=reason, redeliver=False), None)
-    PipelineMetrics(p.store.redis).count(DELIVERIES, outcome=FAILED)
-
-
-def enqueue_due(p: Publisher, batch: int = 200, max_batches: int = 10) -> int:
-    """Hand due deliveries to the deliver queue, earliest first (the scheduler calls this every poll)."""
-    total = 0
-    for _ in range(max_batches):
-        ids = p.repo.claim_due(p.lease_s, batch)
-        for due_id in ids:
-            p.send_task("publish.deliver", [due_id])
-        total += len(ids)
-        if len(ids) < batch:
-            break
-    return total

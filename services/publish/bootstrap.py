@@ -6,7 +6,6 @@ from celery import Celery
 
 from services.publish.publisher import Publisher
 from services.publish.repository import PublishRepository
-from services.publish.transport import webhook_client
 from shared.celery_app import queue_depth
 from shared.config import Settings
 from shared.store import ArticleStore, connect
@@ -18,7 +17,5 @@ def bootstrap(settings: Settings, celery: Celery) -> Publisher:
         settings=settings,
         store=ArticleStore(client, settings.stuck_after_s),
         repo=PublishRepository(client, settings.article_retention_s, settings.delivery_retention_s),
-        send_task=lambda name, args: celery.send_task(name, args=args),
-        http=webhook_client(settings.webhook_allow_private),
         queue_depth=lambda queue: queue_depth(celery, queue),
     )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from dataclasses import dataclass, field
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 
-import httpx
+import aiohttp
 
 from services.publish.ssrf import UnsafeAddress
 from shared.store import iso
@@ -45,20 +46,21 @@ class Attempt:
         }
 
 
-def post(client: httpx.Client, url: str, body: str, headers: dict[str, str], timeout_s: float) -> Attempt:
-    """POST once, never following redirects, reading at most 2 KB of the answer.
-    Every failure becomes an Attempt, never an exception."""
+async def post(
+    client: aiohttp.ClientSession, url: str, body: str, headers: dict[str, str], timeout_s: float
+) -> Attempt:
+    """POST once, never following redirects, reading at most 2 KB of the answer, all within `timeout_s`
+    (so an attempt always ends well inside its delivery's lease). Every failure becomes an Attempt."""
     started = time.time()
     status, error, excerpt, retry_after, kind = None, None, b"", None, OK
     try:
-        with client.stream(
-            "POST", url, content=body.encode(), headers=headers, timeout=timeout_s, follow_redirects=False
-        ) as response:
-            status, retry_after = response.status_code, response.headers.get("retry-after")
-            for chunk in response.iter_bytes():
-                excerpt += chunk
-                if len(excerpt) >= RESPONSE_EXCERPT_BYTES:
-                    break
+        async with asyncio.timeout(timeout_s):
+            async with client.post(url, data=body.encode(), headers=headers, allow_redirects=False) as response:
+                status, retry_after = response.status, response.headers.get("retry-after")
+                while len(excerpt) < RESPONSE_EXCERPT_BYTES and (
+                    chunk := await response.content.read(RESPONSE_EXCERPT_BYTES - len(excerpt))
+                ):
+                    excerpt += chunk
         if not 200 <= status < 300:
             kind, error = (
                 HTTP_ERROR,
@@ -66,9 +68,9 @@ def post(client: httpx.Client, url: str, body: str, headers: dict[str, str], tim
             )
     except UnsafeAddress as exc:
         kind, error = BLOCKED, str(exc)
-    except httpx.TimeoutException:
+    except TimeoutError:
         kind, error = TIMEOUT, f"timed out after {timeout_s:g} s"
-    except httpx.HTTPError as exc:
+    except (aiohttp.ClientError, OSError) as exc:
         kind, error = CONNECT_ERROR, f"{type(exc).__name__}: {exc}"
     ended = time.time()
     text = excerpt[:RESPONSE_EXCERPT_BYTES].decode("utf-8", errors="replace")

@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 import time
-from datetime import datetime
 
 from services.publish.feed import article_index
 from services.publish.matching import matching
@@ -14,7 +13,7 @@ from services.publish.model import Delivery
 from services.publish.publisher import Publisher
 from shared.logs import current_request_id
 from shared.metrics import FANOUT_DURATION, PipelineMetrics
-from shared.store import ENRICHED, iso
+from shared.store import iso
 
 log = logging.getLogger(__name__)
 
@@ -55,31 +54,46 @@ def webhook_body(event_type: str, article: dict) -> str:
     )
 
 
-def publish_article(p: Publisher, article_id: str, version: int) -> int:
-    """Create one delivery per matching subscription, then mark the article published.
-    Re-running it creates nothing twice (deterministic delivery ids). Returns deliveries created."""
-    started = time.perf_counter()
-    status = p.store.status(article_id)
-    if not status or status["version"] != version or status["status"] != ENRICHED:
-        log.info("skip publish of %s v%s: state %s", article_id, version, status and status["status"])
+def publish_articles(p: Publisher, refs: list[tuple[str, int, str | None]]) -> int:
+    """Fan out enriched article versions, given as (id, version, ingest request id): for each, one delivery
+    per matching subscription, due now; then mark them published. A few round trips for the whole batch.
+    A version no longer waiting (published already, or superseded) is skipped, and re-running it creates
+    nothing twice (deterministic delivery ids). Returns deliveries created."""
+    started, now = time.perf_counter(), time.time()
+    found = [f for f in p.store.enriched_versions(list(dict.fromkeys((a, v) for a, v, _ in refs))) if f]
+    if not found:
         return 0
-    article = p.store.enriched(article_id)
-    event_type = UPDATED_EVENT if p.store.published_earlier(article_id, version) else PUBLISHED_EVENT
-    p.repo.save_payload(article_id, version, webhook_body(event_type, article))
-    now = time.time()
-    subs = matching(p.repo.subscriptions(), article, event_type)
-    # kept with each delivery for its log lines and the accept-to-delivered latency, retries included
-    trace = {"request_id": current_request_id(), "accepted_ts": _timestamp(status["version_received_at"])}
-    deliveries = [new_delivery(s["id"], article_id, version, event_type, now, **trace) for s in subs]
-    created = p.repo.create_deliveries([(d, now + p.lease_s) for d in deliveries])
-    new = [delivery for delivery, fresh in zip(deliveries, created, strict=True) if fresh]
-    for delivery in new:
-        p.send_task("publish.deliver", [delivery.id])
-    p.store.mark_published(article_id, version, article_index(article))
+    request_ids = {(a, v): r for a, v, r in refs}
+    subscriptions = p.repo.subscriptions()
+    payloads, deliveries, published = [], [], []
+    for article in found:
+        event_type = UPDATED_EVENT if article.update else PUBLISHED_EVENT
+        payloads.append((article.article_id, article.version, webhook_body(event_type, article.article)))
+        # kept with each delivery for its log lines and the accept-to-delivered latency, retries included
+        trace = {"request_id": request_ids[(article.article_id, article.version)] or None}
+        trace["accepted_ts"] = article.received_ts
+        for sub in matching(subscriptions, article.article, event_type):
+            deliveries.append(new_delivery(sub["id"], article.article_id, article.version, event_type, now, **trace))
+        published.append((article.article_id, article.version, article_index(article.article)))
+    p.repo.save_payloads(payloads)
+    created = sum(p.repo.create_deliveries([(d, now) for d in deliveries]))
+    # the payloads are saved first: marking a version published drops the store's enriched copy of it
+    p.store.mark_published_many(published)
+    if created:
+        p.repo.wake()
     PipelineMetrics(p.store.redis).observe(FANOUT_DURATION, time.perf_counter() - started)
-    log.info("published %s v%s as %s to %d subscription(s)", article_id, version, event_type, len(new))
-    return len(new)
+    log.info("published %d article version(s): %d deliveries", len(found), created)
+    return created
 
 
-def _timestamp(iso_time: str) -> float:
-    return datetime.fromisoformat(iso_time).timestamp()
+def publish_article(p: Publisher, article_id: str, version: int) -> int:
+    """One article version (the publish.article task, which a release before the publish outbox sent)."""
+    return publish_articles(p, [(article_id, version, current_request_id())])
+
+
+def drain_outbox(p: Publisher, batch: int) -> int:
+    """Fan out up to `batch` article versions enrich handed over through the publish outbox; how many."""
+    refs = p.store.take_publish_outbox(batch)
+    if refs:
+        publish_articles(p, refs)
+    return len(refs)

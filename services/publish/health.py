@@ -4,7 +4,7 @@ The breaker (Convoy's idea) weighs the last `window` attempts of a subscription.
 and at least `threshold` of it failed, the circuit opens: the subscription's deliveries wait, without
 using up their retries, for `cooldown_s`. Then one probe attempt goes out (half-open); its success
 closes the circuit, its failure opens it for another cooldown. So a dead endpoint costs one attempt per
-cooldown instead of a share of the deliver queue.
+cooldown instead of a share of the delivery engines.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 
 from shared.store import iso
 
@@ -38,7 +38,9 @@ class Delivery:
         return cls(**{**values, "attempts": tuple(data.get("attempts") or ())})
 
     def as_dict(self) -> dict:
-        data = {**asdict(self), "attempts": list(self.attempts)}
+        """As stored (shallow: `dataclasses.asdict` deep-copies every attempt, for nothing)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["attempts"] = list(self.attempts)
         return {k: v for k, v in data.items() if k not in _OPTIONAL or v}
 
     @property

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
-
 from services.publish.health import BreakerPolicy
 from services.publish.repository import PublishRepository
 from shared.config import Settings
@@ -26,20 +24,13 @@ class Publisher:
     settings: Settings
     store: ArticleStore
     repo: PublishRepository
-    send_task: Callable[[str, list], None]
-    http: httpx.Client
     queue_depth: Callable[[str], int]  # messages waiting in a Celery queue
 
     @property
     def lease_s(self) -> float:
-        """How long a claimed delivery waits for its task before it is claimed again."""
-        return max(60.0, 2 * self.settings.webhook_timeout_s)
-
-    @property
-    def lock_ttl_s(self) -> float:
-        """How long a delivery's lock (and its concurrency slot) outlives a worker that died holding it.
-        An attempt takes at most about the timeout per phase (connect, send, each read of the answer)."""
-        return self.settings.webhook_timeout_s + 30
+        """How long a claimed delivery (its lock and its concurrency slot too) stays with the engine that claimed
+        it. An attempt ends within the webhook timeout, so only an engine that died holds one this long."""
+        return 2 * self.settings.webhook_timeout_s + 5
 
     @property
     def breaker(self) -> BreakerPolicy:

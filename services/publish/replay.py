@@ -37,10 +37,10 @@ def redeliver(p: Publisher, delivery_id: str) -> Delivery:
         now = time.time()
         again = {"status": PENDING, "redeliver": True} if delivery.final else {}
         delivery = delivery.due_at(now, **again)
-        p.repo.save_delivery(delivery, now + p.lease_s)
+        p.repo.save_delivery(delivery, now)
     finally:
         p.repo.unlock_delivery(delivery_id)
-    p.send_task("publish.deliver", [delivery_id])
+    p.repo.wake()
     return delivery
 
 
@@ -96,8 +96,9 @@ def replay(p: Publisher, sub_id: str, since: float, until: float | None = None) 
             rest = p.repo.feed_window(since, until, offset, 1)
             next_since = rest[0][1] if rest else None
             break
-    # due now, oldest first: the scheduler hands them to the deliver queue in this order
+    # due now, oldest first: the delivery engine claims them in this order
     p.repo.create_deliveries([(d, now + i * 1e-6) for i, d in enumerate(chosen)])
+    p.repo.wake()
     log.info("replay %s for %s: %d deliveries", replay_id, sub_id, len(chosen))
     return {
         "replay_id": replay_id,

@@ -7,15 +7,20 @@ Keys (under `nf:`):
   sub:<id>:outcomes             list   "1"/"0" per recent attempt, newest first, trimmed to the breaker window
   sub:<id>:probe                string held by the one half-open probe attempt
   sub:<id>:inflight             zset   delivery id -> lease expiry: the per-subscription concurrency slots
+  sub:<id>:waiting              zset   delivery id -> due time: deliveries waiting for a slot; each attempt
+                                       that ends makes the first one due (they are due in a lease anyway)
   sub:<id>:deliveries           zset   delivery id -> creation time (the delivery log)
   sub:<id>:deliveries:<status>  zset   the same, per status (pending, retrying, succeeded, failed)
   delivery:<id>                 string JSON delivery with its attempts
-  delivery:<id>:lock            string held while one worker (or the API) changes the delivery
+  delivery:<id>:lock            string held while one engine attempts the delivery (or the API changes it)
   payload:<article>:<ver>       string the exact webhook body for that article version, zlib-compressed
                                 (shared/compact.py); once published, the one copy of the article's text
-  due                           zset   delivery id -> when a worker should next look at it
-Read only, kept by shared/store.py: feed (zset article id -> publication time) and each article's
-`published_version` (field of article:<id>).
+  due                           zset   delivery id -> when an engine should next look at it (a claimed one:
+                                       when its lease ends)
+  deliver-wake                  list   pushed when there is work now, so idle engines wake at once
+Kept by shared/store.py: feed (zset article id -> publication time) and each article's `published_version`
+(field of article:<id>), read by replay; publish-outbox (list of enriched versions to fan out), which engines
+block on while idle.
 """
 
 from __future__ import annotations
@@ -36,10 +41,25 @@ from shared.compact import pack, unpack
 
 STATUSES = ("pending", "retrying", "succeeded", "failed")
 
+# Claim due deliveries under a lease: each one's lock taken and its due time pushed to the lease's end, so
+# an engine that dies holding it costs a lease of latency, never the delivery. Returns id, JSON pairs.
+# One held by someone else (the API redelivering it) is looked at again in a second. The delivery keys are
+# built from ARGV[5], the key prefix (one Redis, no cluster). KEYS: due. ARGV: now, lease end, limit,
+# lease seconds, prefix.
 _CLAIM_DUE = """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
-for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
-return ids
+local claimed = {}
+for _, id in ipairs(ids) do
+  local key = ARGV[5] .. 'delivery:' .. id
+  if redis.call('SET', key .. ':lock', '1', 'NX', 'EX', tonumber(ARGV[4])) then
+    redis.call('ZADD', KEYS[1], ARGV[2], id)
+    table.insert(claimed, id)
+    table.insert(claimed, redis.call('GET', key) or '')
+  else
+    redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + 1, id)
+  end
+end
+return claimed
 """
 
 # KEYS: delivery, log, log of its status, due. ARGV: JSON, id, created_ts, due_at, log cutoff ('' = keep all)
@@ -65,11 +85,20 @@ return 0
 
 
 # After an attempt. KEYS: delivery, due, log of the old status, log of the new status, inflight, outcomes,
-# health, lock. ARGV: JSON, id, created_ts, due_at ('' = final), '1'/'0' succeeded, now, window,
-# retention seconds ('' = keep): a final delivery expires that long after its creation.
+# health, lock, waiting. ARGV: JSON, id, created_ts, due_at ('' = final), '1'/'0' succeeded, now, window,
+# retention seconds ('' = keep): a final delivery expires that long after its creation; successor ('' =
+# none), slot lease end, how many to call up. The slot it frees goes to the successor (a delivery of the same
+# subscription the engine holds, claimed); else the subscription's longest-waiting deliveries become due now
+# (one takes the slot, the claiming engine holds the others for the slots that free up next).
 _FINISH = """
 redis.call('ZREM', KEYS[5], ARGV[2])
 redis.call('DEL', KEYS[8])
+if ARGV[9] ~= '' then
+  redis.call('ZADD', KEYS[5], ARGV[10], ARGV[9])
+else
+  local called = redis.call('ZPOPMIN', KEYS[9], tonumber(ARGV[11]))
+  for i = 1, #called, 2 do redis.call('ZADD', KEYS[2], ARGV[6], called[i]) end
+end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {{}, {}} end  -- its subscription was deleted meanwhile
 redis.call('SET', KEYS[1], ARGV[1])
 if ARGV[4] == '' then redis.call('ZREM', KEYS[2], ARGV[2]) else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2]) end
@@ -157,9 +186,13 @@ class PublishRepository:
                 except redis.exceptions.NoScriptError:
                     if last_try:
                         raise
-            for script in (self._create, self._acquire_slot):
-                script.sha = self.redis.script_load(script.script)
+            self.load_scripts()
         return []
+
+    def load_scripts(self) -> None:
+        """Into Redis (a long-lived process does it at start, so its first round trip needs no retry)."""
+        for script in (self._create, self._acquire_slot, self._finish, self._claim_due):
+            script.sha = self.redis.script_load(script.script)
 
     @staticmethod
     def _evalsha(pipe, script, keys: list[str], args: list) -> None:
@@ -227,7 +260,7 @@ class PublishRepository:
 
     # endpoint health
     def _health_keys(self, sub_id: str) -> list[str]:
-        return [self._key("sub", sub_id, part) for part in ("health", "outcomes", "probe", "inflight")]
+        return [self._key("sub", sub_id, part) for part in ("health", "outcomes", "probe", "inflight", "waiting")]
 
     def health(self, sub_id: str) -> Health:
         return Health.from_hash(self.redis.hgetall(self._key("sub", sub_id, "health")))
@@ -258,12 +291,16 @@ class PublishRepository:
         return bool(self.redis.set(self._key("sub", sub_id, "probe"), "1", nx=True, ex=max(1, int(ttl_s))))
 
     # payloads and the articles replay may re-send
-    def save_payload(self, article_id: str, version: int, body: str) -> None:
-        """The webhook body of a version, compressed (shared/compact.py), written once: every attempt of every
-        delivery of it sends these very bytes. Once the version is published it is also where the article
-        itself is kept (the store drops its enriched copy)."""
+    def save_payloads(self, payloads: list[tuple[str, int, str]]) -> None:
+        """(article id, version, webhook body) each, compressed (shared/compact.py), in one round trip, written
+        once: a body already saved is kept, so every attempt of every delivery of a version sends these very
+        bytes. Once the version is published it is also where the article itself is kept (the store drops its
+        enriched copy)."""
         ttl = max(1, int(self.payload_ttl_s)) if self.payload_ttl_s else None
-        self.redis.set(self._key("payload", article_id, str(version)), pack(body), nx=True, ex=ttl)
+        with self.redis.pipeline(transaction=False) as pipe:
+            for article_id, version, body in payloads:
+                pipe.set(self._key("payload", article_id, str(version)), pack(body), nx=True, ex=ttl)
+            pipe.execute()
 
     def payload(self, article_id: str, version: int) -> str | None:
         return unpack(self.redis.get(self._key("payload", article_id, str(version))))
@@ -345,61 +382,6 @@ class PublishRepository:
             self._status_index(pipe, delivery, was)
             pipe.execute()
 
-    def forget_due(self, delivery_id: str) -> None:
-        self.redis.zrem(self._key("due"), delivery_id)
-
-    def prepare_attempt(self, delivery: Delivery, max_in_flight: int, slot_ttl_s: float) -> AttemptContext:
-        """The subscription, its health, the payload and a concurrency slot, in one round trip."""
-        sub_id, now = delivery.subscription_id, time.time()
-
-        def build(pipe) -> None:
-            pipe.get(self._key("sub", sub_id))
-            pipe.hgetall(self._key("sub", sub_id, "health"))
-            pipe.get(self._key("payload", delivery.article_id, str(delivery.version)))
-            self._evalsha(
-                pipe,
-                self._acquire_slot,
-                [self._key("sub", sub_id, "inflight")],
-                [delivery.id, now, now + slot_ttl_s, max_in_flight, int(slot_ttl_s * 1000)],
-            )
-
-        sub, health, payload, slot = self._pipelined(build)
-        return AttemptContext(json.loads(sub) if sub else None, Health.from_hash(health), unpack(payload), bool(slot))
-
-    def release_slot(self, sub_id: str, delivery_id: str) -> None:
-        self.redis.zrem(self._key("sub", sub_id, "inflight"), delivery_id)
-
-    def finish_attempt(
-        self, delivery: Delivery, was: str, due_at: float | None, succeeded: bool, window: int
-    ) -> tuple[list[bool], Health]:
-        """After an attempt, in one atomic step: save the delivery (`was`: its status before), free its slot,
-        record the outcome for the subscription's health and release the delivery's lock. Returns the recent
-        outcomes (newest first) and the health after it."""
-        sub_id, delivery_id = delivery.subscription_id, delivery.id
-        outcomes, health = self._finish(
-            keys=[
-                self._key("delivery", delivery_id),
-                self._key("due"),
-                self._key("sub", sub_id, "deliveries", was),
-                self._key("sub", sub_id, "deliveries", delivery.status),
-                self._key("sub", sub_id, "inflight"),
-                self._key("sub", sub_id, "outcomes"),
-                self._key("sub", sub_id, "health"),
-                self._key("delivery", delivery_id, "lock"),
-            ],
-            args=[
-                _dumps(delivery),
-                delivery_id,
-                delivery.created_ts,
-                "" if due_at is None else due_at,
-                "1" if succeeded else "0",
-                time.time(),
-                window,
-                self.delivery_retention_s or "",
-            ],
-        )
-        return [o == "1" for o in outcomes], Health.from_hash(dict(zip(health[::2], health[1::2], strict=True)))
-
     def delivery_page(
         self, sub_id: str, status: str | None, limit: int, cursor: str | None
     ) -> tuple[list[Delivery], str | None]:
@@ -421,7 +403,144 @@ class PublishRepository:
         items = [_loads(d) for d in docs if d]
         return items, encode_cursor(page[-1][1], page[-1][0]) if more else None
 
-    def claim_due(self, lease_s: float, limit: int = 200) -> list[str]:
-        """Due delivery ids, each pushed `lease_s` ahead so a lost task message is retried, not lost."""
+    # the delivery engine: a batch at a time, each step one round trip
+    def prepare_attempts(
+        self, deliveries: list[Delivery], max_in_flight: int, slot_ttl_s: float
+    ) -> list[AttemptContext]:
+        """For each delivery: its subscription, the subscription's health, the payload and a concurrency slot.
+        Each subscription and each payload is read once for the batch."""
+        subs = list(dict.fromkeys(d.subscription_id for d in deliveries))
+        refs = list(dict.fromkeys((d.article_id, d.version) for d in deliveries))
         now = time.time()
-        return self._claim_due(keys=[self._key("due")], args=[now, now + lease_s, limit])
+
+        def build(pipe) -> None:
+            for sub_id in subs:
+                pipe.get(self._key("sub", sub_id))
+                pipe.hgetall(self._key("sub", sub_id, "health"))
+            for article_id, version in refs:
+                pipe.get(self._key("payload", article_id, str(version)))
+            for d in deliveries:
+                self._evalsha(
+                    pipe,
+                    self._acquire_slot,
+                    [self._key("sub", d.subscription_id, "inflight")],
+                    [d.id, now, now + slot_ttl_s, max_in_flight, int(slot_ttl_s * 1000)],
+                )
+
+        replies = self._pipelined(build)
+        n = 2 * len(subs)
+        sub_of = {
+            i: (json.loads(s) if s else None, Health.from_hash(h))
+            for i, s, h in zip(subs, replies[:n:2], replies[1:n:2], strict=True)
+        }
+        payload_of = {ref: unpack(body) for ref, body in zip(refs, replies[n : n + len(refs)], strict=True)}
+        slots = replies[n + len(refs) :]
+        return [
+            AttemptContext(*sub_of[d.subscription_id], payload_of[(d.article_id, d.version)], bool(slot))
+            for d, slot in zip(deliveries, slots, strict=True)
+        ]
+
+    def put_back(
+        self, items: list[tuple[Delivery, float | None, str, bool]], for_slot: list[Delivery], lease_s: float
+    ) -> None:
+        """Deliveries not attempted, saved, their slots freed and their locks released: `items` as (delivery, due at
+        or None when final, status before, held a slot); `for_slot` to wait in line for their subscription's next
+        free slot (and due when a lease has passed, should no slot come free)."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for delivery in for_slot:
+                pipe.zadd(
+                    self._key("sub", delivery.subscription_id, "waiting"), {delivery.id: delivery.next_attempt_ts}
+                )
+                pipe.zadd(self._key("due"), {delivery.id: time.time() + lease_s})
+                pipe.delete(self._key("delivery", delivery.id, "lock"))
+            for delivery, due_at, was, slot in items:
+                pipe.set(self._key("delivery", delivery.id), _dumps(delivery))
+                self._status_index(pipe, delivery, was)
+                if due_at is None:
+                    pipe.zrem(self._key("due"), delivery.id)
+                else:
+                    pipe.zadd(self._key("due"), {delivery.id: due_at})
+                if slot:
+                    pipe.zrem(self._key("sub", delivery.subscription_id, "inflight"), delivery.id)
+                pipe.delete(self._key("delivery", delivery.id, "lock"))
+            pipe.execute()
+
+    def forget(self, delivery_ids: list[str]) -> None:
+        """Claimed ids with no delivery left (its subscription was deleted): off the due set, unlocked."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for delivery_id in delivery_ids:
+                pipe.zrem(self._key("due"), delivery_id)
+                pipe.delete(self._key("delivery", delivery_id, "lock"))
+            pipe.execute()
+
+    def finish_and_claim(
+        self,
+        finished: list[tuple[Delivery, str, bool, str | None]],
+        window: int,
+        lease_s: float,
+        limit: int,
+        call_up: int,
+        also: Callable = lambda pipe: None,
+    ) -> tuple[list[tuple[list[bool], Health]], list[tuple[str, Delivery | None]]]:
+        """One round trip of the delivery engine. First, after attempts, each as (delivery with the attempt
+        logged, status before, succeeded, successor id or None), each atomically: save the delivery, schedule it
+        or take it off the due set, hand its slot to the successor (else up to `call_up` deliveries waiting in
+        line for the subscription become due), record the outcome for the subscription's health and release
+        the delivery's lock. `also(pipe)` queues more (metrics). Then claim up to `limit` due deliveries,
+        earliest first, locked and leased for `lease_s` (None: it is gone).
+        Returns, per attempt, its subscription's recent outcomes (newest first) and health; and the claimed."""
+        now, keep = time.time(), self.delivery_retention_s or ""
+
+        def build(pipe) -> None:
+            for delivery, was, succeeded, successor in finished:
+                sub_id, delivery_id = delivery.subscription_id, delivery.id
+                keys = [
+                    self._key("delivery", delivery_id),
+                    self._key("due"),
+                    self._key("sub", sub_id, "deliveries", was),
+                    self._key("sub", sub_id, "deliveries", delivery.status),
+                    self._key("sub", sub_id, "inflight"),
+                    self._key("sub", sub_id, "outcomes"),
+                    self._key("sub", sub_id, "health"),
+                    self._key("delivery", delivery_id, "lock"),
+                    self._key("sub", sub_id, "waiting"),
+                ]
+                due_at = "" if delivery.next_attempt_ts is None else delivery.next_attempt_ts
+                succeeded = "1" if succeeded else "0"
+                args = [_dumps(delivery), delivery_id, delivery.created_ts, due_at, succeeded, now, window, keep]
+                args += [successor or "", now + lease_s, call_up]
+                self._evalsha(pipe, self._finish, keys, args)
+            also(pipe)
+            if limit > 0:
+                lease = [time.time() + lease_s, limit, max(1, int(lease_s)), self.prefix]
+                self._evalsha(pipe, self._claim_due, [self._key("due")], [time.time(), *lease])
+
+        replies = self._pipelined(build)
+        results = [
+            ([o == "1" for o in outcomes], Health.from_hash(dict(zip(health[::2], health[1::2], strict=True))))
+            for outcomes, health in replies[: len(finished)]
+        ]
+        flat = replies[-1] if limit > 0 else []
+        return results, [(delivery_id, _loads(data)) for delivery_id, data in zip(flat[::2], flat[1::2], strict=True)]
+
+    def make_due_now(self, delivery_id: str) -> None:
+        """Bring a delivery's due time forward to now (never back, and only while it is in the due-set)."""
+        self.redis.zadd(self._key("due"), {delivery_id: time.time()}, xx=True, lt=True)
+
+    def wake(self) -> None:
+        """Tell idle delivery engines there is work now (a list, so a wake-up is never missed)."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.lpush(self._key("deliver-wake"), "1")
+            pipe.ltrim(self._key("deliver-wake"), 0, 0)
+            pipe.execute()
+
+    def wait_for_work(self, timeout_s: float) -> None:
+        """Block until woken, an article version is handed to publish (its outbox entry is put back where it
+        was, for the fan-out that follows), or `timeout_s` has passed. Redis away: just wait."""
+        outbox = self._key("publish-outbox")
+        try:
+            popped = self.redis.blpop([self._key("deliver-wake"), outbox], timeout=timeout_s)
+            if popped and popped[0] == outbox:
+                self.redis.lpush(outbox, popped[1])
+        except redis.RedisError:
+            time.sleep(timeout_s)

@@ -3,6 +3,7 @@ can check its receiver. Sent at once from the request (not through the delivery 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
@@ -10,6 +11,7 @@ import time
 from services.publish.delivery import Attempt, post
 from services.publish.publisher import Publisher
 from services.publish.signing import live_secrets, webhook_headers
+from services.publish.transport import webhook_client
 from shared.store import iso
 
 TEST_EVENT = "article.test"
@@ -44,4 +46,10 @@ def send_test_event(p: Publisher, sub: dict) -> Attempt:
     now = time.time()
     body = sample_body(now)
     headers = webhook_headers(live_secrets(sub, now), "msg_test_" + secrets.token_hex(10), body, now)
-    return post(p.http, sub["url"], body, headers, p.settings.webhook_timeout_s)
+    return asyncio.run(_post(p, sub["url"], body, headers))
+
+
+async def _post(p: Publisher, url: str, body: str, headers: dict[str, str]) -> Attempt:
+    """On a client of its own (the delivery engine's lives in the engine's event loop), with the same SSRF guard."""
+    async with webhook_client(p.settings.webhook_allow_private, connections=1) as client:
+        return await post(client, url, body, headers, p.settings.webhook_timeout_s)

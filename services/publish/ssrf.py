@@ -12,7 +12,7 @@ import ipaddress
 import socket
 from collections.abc import Callable
 
-import httpx
+import yarl
 
 Resolver = Callable[[str, int], list[str]]
 
@@ -114,17 +114,18 @@ def check_addresses(host: str, addresses: list[str]) -> None:
 
 def check_webhook_url(url: str, allow_private: bool, resolve: Resolver = system_resolver) -> None:
     """Raise UnsafeURL unless `url` is http(s) with a host, no userinfo, and (unless private addresses are
-    allowed) every address it resolves to is public. It is parsed as the sender parses it (httpx)."""
+    allowed) every address it resolves to is public. It is parsed as the sender (aiohttp) parses it (yarl)."""
     try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError):
-        raise UnsafeURL("Not a valid URL.") from None
+        parsed = yarl.URL(url)
+    except (TypeError, ValueError) as exc:
+        bad_port = "port" in str(exc).lower()  # yarl refuses one out of range as it parses
+        raise UnsafeURL("The port is not a valid port number." if bad_port else "Not a valid URL.") from None
+    port = parsed.port
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise UnsafeURL("Must be an http(s) URL with a host.")
-    if parsed.userinfo or "@" in url.split("//", 1)[-1].split("/", 1)[0]:
+    if parsed.user is not None or parsed.password is not None or "@" in url.split("//", 1)[-1].split("/", 1)[0]:
         raise UnsafeURL("Must not carry credentials or an '@' before the host (user:password@).")
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    if not 0 < port < 65536:
+    if not port or not 0 < port < 65536:
         raise UnsafeURL("The port is not a valid port number.")
     if allow_private:
         return
@@ -145,7 +146,7 @@ def dev_mode_warnings(url: str) -> list[str]:
     """What to warn about in a URL that only WEBHOOK_ALLOW_PRIVATE=true lets through: a link-local address or a
     cloud metadata host name, where webhooks would reach the machine's credentials service. Literal only: dev
     mode resolves nothing when a subscription is made."""
-    host = httpx.URL(url).host.strip("[]").lower()
+    host = (yarl.URL(url).host or "").strip("[]").lower()
     reason = blocked_reason(host)
     if host in METADATA_HOSTS or (reason and "link-local" in reason):
         why = "a cloud metadata host" if host in METADATA_HOSTS else f"a {reason} address"

@@ -1,4 +1,6 @@
-"""Celery entrypoints of publish: fan-out, one delivery attempt, and the due-retry poller."""
+"""Celery entrypoints of publish, kept for one release for the messages the previous release sends
+(docs/operations.md, "Compatibility rules"): this release sends none of them. Fan-out goes through the publish
+outbox and deliveries out of the due-set, both by the delivery engine (engine.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from functools import lru_cache
 import redis
 from celery import current_app, shared_task
 
-from services.publish import attempts, fanout
+from services.publish import fanout
 from services.publish.bootstrap import bootstrap
 from services.publish.publisher import Publisher
 from shared.config import Settings
@@ -27,9 +29,12 @@ def publish_article(article_id: str, version: int) -> None:
 
 @shared_task(name="publish.deliver", acks_late=True, **_transient)
 def deliver(delivery_id: str) -> None:
-    attempts.deliver(publisher(), delivery_id)
+    """The previous release's fan-out and redeliver left the delivery in the due-set, a lease ahead: due now."""
+    p = publisher()
+    p.repo.make_due_now(delivery_id)
+    p.repo.wake()
 
 
 @shared_task(name="publish.poll_due", acks_late=True, **_transient)
 def poll_due() -> None:
-    attempts.enqueue_due(publisher())
+    """The previous release's beat, every second: the engines claim due retries without it."""

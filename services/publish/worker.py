@@ -1,4 +1,4 @@
-"""`celery -A services.publish.worker worker -Q publish,deliver`."""
+"""`celery -A services.publish.worker worker -Q publish`."""
 
 from shared.celery_app import make_celery
 from shared.config import Settings

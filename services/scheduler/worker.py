@@ -1,7 +1,7 @@
 """`celery -A services.scheduler.worker worker --beat -Q ops`: the clock of the pipeline.
 
-Beat sends `ops.sweep` (run here, on queue `ops`) and `publish.poll_due` (run by the publish
-worker). Run exactly one scheduler.
+Beat sends `ops.sweep` (run here, on queue `ops`). Run exactly one scheduler. (Due webhook retries need
+no clock tick: the delivery engine claims them from the due-set itself.)
 """
 
 from __future__ import annotations
@@ -30,11 +30,6 @@ celery.conf.beat_schedule = {
         "task": "ops.sweep",
         "schedule": settings.sweep_interval_s,
         "options": {"expires": settings.sweep_interval_s},
-    },
-    "poll-due-deliveries": {
-        "task": "publish.poll_due",
-        "schedule": settings.webhook_poll_interval_s,
-        "options": {"expires": max(settings.webhook_poll_interval_s, 5.0)},
     },
 }
 

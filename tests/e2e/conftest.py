@@ -8,7 +8,7 @@ from tests.conftest import INGEST_KEY, PUBLISH_KEY
 from tests.helpers import free_port, wait_for
 from tests.tiers import CHROMIUM, browser_missing
 
-SERVICES = ["ingest", "publish", "enrich", "publish-worker", "scheduler"]
+SERVICES = ["ingest", "publish", "enrich", "publish-worker", "deliver", "scheduler"]
 
 
 @pytest.fixture

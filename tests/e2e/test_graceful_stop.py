@@ -18,7 +18,8 @@ import pytest
 import yaml
 
 from services.publish.app import create_app as create_publish
-from shared.celery_app import SOFT_SHUTDOWN_S, WARM_SHUTDOWN_S, make_celery
+from services.publish.engine import STOP_S
+from shared.celery_app import make_celery
 from shared.config import Settings
 from shared.store import ArticleStore, connect
 from tests.articles import finished
@@ -56,7 +57,7 @@ class Pid1:
         if port := re.search(r"--bind \S+:\$\{(\w+):-\d+\}", line):
             address = ("127.0.0.1", int(self.env[port[1]]))
             wait_for(lambda: _http(address, b"GET /healthz HTTP/1.0\r\n\r\n").split()[1] == b"200", 60, self.name)
-        elif node := re.search(r"--hostname ([\w-]+)@%h ", line):
+        elif node := re.search(r"--hostname ([\w-]+)@%h(?: |$)", line):
             wait_for(lambda: liveness(node[1], self.env).returncode == 0, 90, f"{self.name}'s heartbeat")
         else:
             raise AssertionError(f"no way to tell when {self.name} is ready: {line}")
@@ -128,7 +129,7 @@ def test_an_enrich_task_running_when_sigterm_arrives_is_finished_and_handed_on(s
     assert store.transition_times("long")["enriched"] > sent_at, "the task finished before SIGTERM: none in flight"
     assert code == 0 and took < GRACE_S, f"enrich exited {code} after {took:.1f} s"
     assert store.status("long")["status"] == "enriched"
-    assert queued_messages(broker_url, "publish") == [("publish.article", ["long", 1])]
+    assert [(a, v) for a, v, _ in store.take_publish_outbox(10)] == [("long", 1)]  # handed on to publish
 
 
 SLOW_POSTS = {
@@ -162,29 +163,30 @@ def test_a_request_in_flight_when_sigterm_arrives_is_answered(start, name, redis
         assert queued_messages(broker_url, "enrich") == [("enrich.article", [article_id, 1])]
 
 
-def test_a_webhook_attempt_outlasting_warm_and_soft_shutdown_is_cancelled_and_handed_back(start, app_env, broker_url):
-    """The publish worker gives a POST to a slow subscriber WARM_SHUTDOWN_S, then SOFT_SHUTDOWN_S more, then cancels
-    it: it exits within the grace period, and the task's message goes back to the broker, the delivery pending."""
+def test_a_webhook_attempt_outlasting_the_engines_stop_budget_is_cancelled_and_handed_back(start, app_env):
+    """The delivery engine gives a POST to a slow subscriber STOP_S (a worker's warm and soft shutdown together),
+    then cancels it: it exits within the grace period, and the delivery is back in the due-set, due now, pending,
+    unlocked and with no attempt logged."""
     store = ArticleStore(connect(app_env["REDIS_URL"]))
     api = create_publish(app_env).test_client()
     with Receiver([Reply(200, delay_s=GRACE_S + 15)]) as receiver:
         receiver.server.block_on_close = False  # don't wait for the hanging answer at the end
-        worker = start("publish-worker", WEBHOOK_TIMEOUT_S=str(GRACE_S + 30))
+        engine = start("deliver", WEBHOOK_TIMEOUT_S=str(GRACE_S + 30))
         auth = {"Authorization": f"Bearer {PUBLISH_KEY}"}
         assert api.post("/v1/subscriptions", json={"url": receiver.url}, headers=auth).status_code == 201
         store.accept("a1", {"title": "T", "body": "B"}, "h1")
         store.start_enriching("a1", 1)
-        store.save_enriched("a1", 1, finished("a1"))
-        make_celery("tests", Settings.from_env(worker.env)).send_task("publish.article", args=["a1", 1])
+        store.save_enriched("a1", 1, finished("a1"))  # handed to the engine through the publish outbox
         wait_for(lambda: receiver.in_progress, 30, "the webhook POST to be in flight")
 
-        worker.sigterm()
-        code, took = worker.exited()
+        engine.sigterm()
+        code, took = engine.exited()
 
-    assert code is not None and took < GRACE_S, f"publish-worker exited {code} after {took:.1f} s"
-    assert took > WARM_SHUTDOWN_S + SOFT_SHUTDOWN_S - 1  # it did wait for the attempt first
-    [(task, [delivery_id])] = queued_messages(broker_url, "deliver")
-    assert task == "publish.deliver"
+    assert code == 0 and took < GRACE_S, f"deliver exited {code} after {took:.1f} s"
+    assert took > STOP_S - 1  # it did wait for the attempt first
     [sub] = api.get("/v1/subscriptions", headers=auth).get_json()["items"]
     [delivery] = api.get(f"/v1/subscriptions/{sub['id']}/deliveries", headers=auth).get_json()["items"]
-    assert delivery["id"] == delivery_id and delivery["status"] == "pending"
+    assert delivery["status"] == "pending" and delivery["attempts"] == []
+    assert store.redis.zscore("nf:due", delivery["id"]) <= time.time()
+    assert not store.redis.exists(f"nf:delivery:{delivery['id']}:lock")
+    assert not store.redis.zcard(f"nf:sub:{sub['id']}:inflight")  # its concurrency slot freed

@@ -82,7 +82,9 @@ OPERATOR_ONLY = ("/v1/consumers", "/v1/audit")
 
 def test_publish_api_holds_to_its_openapi_document_with_consumer_and_operator_keys(processes, tmp_path):
     ports = {"INGEST_PORT": str(free_port()), "PUBLISH_PORT": str(free_port())}
-    stack = processes(["ingest", "publish", "enrich", "publish-worker"], PUBLISH_RATE_LIMIT="100000", **ports)
+    stack = processes(
+        ["ingest", "publish", "enrich", "publish-worker", "deliver"], PUBLISH_RATE_LIMIT="100000", **ports
+    )
     with (
         api_client(ports["INGEST_PORT"], INGEST_KEY) as ingest,
         api_client(ports["PUBLISH_PORT"], PUBLISH_KEY) as publish,

@@ -82,7 +82,10 @@ def test_disabling_a_consumer_refuses_its_keys_and_fails_its_deliveries(api, app
     assert patched.status_code == 200 and patched.get_json()["enabled"] is False
     assert api.get("/v1/subscriptions", headers=headers).status_code == 401
 
-    attempts.deliver(publisher_of(app), delivery["id"])  # no receiver listens: only the check can end it
+    p = publisher_of(app)  # the delivery engine's round: claim, then triage (no receiver: only the check ends it)
+    p.repo.load_scripts()
+    [(claimed_id, claimed)] = attempts.record_and_claim(p, [], 10)
+    assert claimed_id == delivery["id"] and attempts.triage(p, [claimed]) == ([], [])
     ended = api.get(f"/v1/deliveries/{delivery['id']}", headers=OPERATOR).get_json()
     assert ended["status"] == "failed" and ended["error"] == "consumer disabled" and ended["attempts"] == []
     api.patch(f"/v1/consumers/{consumer['id']}", json={"enabled": True}, headers=OPERATOR)

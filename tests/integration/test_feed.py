@@ -5,9 +5,12 @@ import time
 import pytest
 
 from services.publish.app import create_app
-from services.publish.fanout import webhook_body
+from services.publish.bootstrap import bootstrap
+from services.publish.fanout import drain_outbox, webhook_body
 from services.publish.feed import article_index
 from services.publish.repository import PublishRepository
+from shared.celery_app import make_celery
+from shared.config import Settings
 from shared.store import ArticleStore, connect
 from tests.articles import assert_finished_article, finished
 from tests.conftest import PUBLISH_KEY
@@ -22,7 +25,7 @@ def publish(store: ArticleStore, article_id: str, version: int = 1, **facets) ->
     store.start_enriching(article_id, version)
     doc = finished(article_id, version, **facets)
     store.save_enriched(article_id, version, doc)
-    PublishRepository(store.redis).save_payload(article_id, version, webhook_body("article.published", doc))
+    PublishRepository(store.redis).save_payloads([(article_id, version, webhook_body("article.published", doc))])
     store.mark_published(article_id, version, article_index(doc))
     time.sleep(0.002)  # distinct publication times (ties are covered on their own below)
 
@@ -151,3 +154,19 @@ def test_bad_query_is_422_naming_the_parameter(client):
         response = client.get(f"/v1/articles?{query}", headers=AUTH)
         assert response.status_code == 422 and name in response.get_json()["errors"], query
     assert page(client, f"limit=1&language=en&cursor={cursor}")["items"]
+
+
+def test_articles_fanned_out_from_the_publish_outbox_are_filed_in_the_feed_index(app_env, store):
+    """The delivery engine's path: saving the enriched article hands it over through the publish outbox; fan-out
+    publishes the batch with each article's index entries, and the payload becomes the article's one copy."""
+    settings = Settings.from_env(app_env)
+    p = bootstrap(settings, make_celery("tests", settings))
+    for article_id, places in (("o1", {"Pakistan": "PK"}), ("o2", {"Lisbon": "PT"})):
+        store.accept(article_id, {"title": article_id}, "h")
+        store.start_enriching(article_id, 1)
+        store.save_enriched(article_id, 1, finished(article_id, places=places))
+    assert drain_outbox(p, 10) == 2
+    client = create_app(app_env).test_client()
+    assert ids(page(client, "place=PK")) == ["o1"] and ids(page(client, "place=Lisbon")) == ["o2"]
+    assert store.enriched("o1") is None and p.repo.payload("o1", 1) is not None
+    assert_finished_article(client.get("/v1/articles/o1", headers=AUTH).get_json())

@@ -14,7 +14,8 @@ import redis
 from shared.liveness import MAX_AGE_S, record_beat_tick, record_heartbeat
 from tests.helpers import liveness, process_env, wait_for
 
-WORKERS = {"enrich": "enrich", "publish-worker": "publish", "scheduler": "scheduler"}  # Procfile entry: node name
+# Procfile entry: node name (the delivery engine is no Celery worker, but heartbeats as one)
+WORKERS = {"enrich": "enrich", "publish-worker": "publish", "deliver": "deliver", "scheduler": "scheduler"}
 HOST = socket.gethostname()
 
 
@@ -71,7 +72,7 @@ def test_a_hung_worker_or_a_silent_beat_fails_its_healthcheck_until_it_carries_o
     for node in WORKERS.values():
         wait_for(lambda n=node: _healthy(n, env), 90, f"{node} to be healthy")
 
-    mains = [proc.pid for proc in group.running.values()]  # `exec` in the Procfile: the shell is Celery itself
+    mains = [proc.pid for proc in group.running.values()]  # `exec` in the Procfile: the shell is the process itself
     _signal(mains, signal.SIGSTOP)
     try:
         for node in WORKERS.values():

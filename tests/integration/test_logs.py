@@ -33,7 +33,7 @@ def test_api_keys_and_webhook_secrets_never_appear_in_any_process_log(processes,
     ports = {"INGEST_PORT": str(free_port()), "PUBLISH_PORT": str(free_port())}
     keys = {"INGEST_API_KEYS": f"wire:{INGEST_KEY}", "PUBLISH_API_KEY": PUBLISH_KEY}
     app_env = {**app_env, **keys}
-    group = processes(["ingest", "publish", "publish-worker", "scheduler"], **keys, **ports)
+    group = processes(["ingest", "publish", "publish-worker", "deliver"], **keys, **ports)
     ingest = httpx.Client(base_url=f"http://127.0.0.1:{ports['INGEST_PORT']}")
     publish = httpx.Client(base_url=f"http://127.0.0.1:{ports['PUBLISH_PORT']}")
     for client in (ingest, publish):

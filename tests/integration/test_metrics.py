@@ -58,13 +58,13 @@ def test_what_a_worker_records_in_redis_is_served_by_the_api_as_cumulative_histo
 
 def test_each_pipeline_metric_is_served_by_one_api_only(app_env, metrics):
     metrics.count(DELIVERIES, outcome="succeeded")
-    metrics.count(TASKS, task="publish.deliver", outcome="success")
+    metrics.count(TASKS, task="publish.article", outcome="success")
 
     ingest, publish = scrape(create_ingest(app_env).test_client()), scrape(create_publish(app_env).test_client())
 
     assert ("newsflow_deliveries_total", (("outcome", "succeeded"),)) in publish
     assert not any(name.startswith("newsflow_deliveries") for name, _ in ingest)
-    assert ("newsflow_tasks_total", (("outcome", "success"), ("task", "publish.deliver"))) in ingest
+    assert ("newsflow_tasks_total", (("outcome", "success"), ("task", "publish.article"))) in ingest
     assert not any(name.startswith("newsflow_tasks") for name, _ in publish)
 
 
@@ -82,7 +82,7 @@ def test_articles_by_state_and_queue_depths_are_read_when_scraped(app_env, redis
     assert served[("newsflow_articles", (("state", "enriching"),))] == 1
     assert served[("newsflow_articles", (("state", "published"),))] == 0
     assert served[("newsflow_queue_depth", (("queue", "enrich"),))] == 1
-    assert served[("newsflow_queue_depth", (("queue", "deliver"),))] == 0
+    assert served[("newsflow_queue_depth", (("queue", "publish"),))] == 0
 
 
 def test_beats_last_tick_is_read_when_scraped_and_zero_before_the_first(app_env, redis_url):

@@ -12,7 +12,6 @@ from services.publish.signing import live_secrets
 from shared.store import iso
 from tests.articles import finished
 from tests.conftest import PUBLISH_KEY
-from tests.integration.test_ingest_api import queued_messages
 
 AUTH = {"Authorization": f"Bearer {PUBLISH_KEY}"}
 
@@ -213,15 +212,16 @@ def test_unknown_ids_are_404_problems(api):
         assert response.status_code == 404 and response.mimetype == "application/problem+json", path
 
 
-def test_redeliver_of_a_final_delivery_queues_one_more_attempt_now(api, app, redis_url):
+def test_redeliver_of_a_final_delivery_makes_one_more_attempt_due_now_and_wakes_the_engine(api, app):
     sub = create(api).get_json()
     [failed] = add_deliveries(app, sub["id"], ["failed"], time.time() - 60)
     response = api.post(f"/v1/deliveries/{failed}/redeliver", headers=AUTH)
     assert response.status_code == 202
     assert response.get_json()["status"] == "pending" and response.get_json()["id"] == failed
-    assert queued_messages(redis_url, "deliver") == [("publish.deliver", [failed])]
-    stored = publisher_of(app).repo.delivery(failed)
+    repo = publisher_of(app).repo
+    stored = repo.delivery(failed)
     assert stored.redeliver is True and stored.next_attempt_ts <= time.time()
+    assert repo.redis.zscore("nf:due", failed) <= time.time() and repo.redis.llen("nf:deliver-wake") == 1
 
 
 def test_redeliver_is_409_while_the_subscription_is_disabled_or_an_attempt_is_running(api, app):
@@ -366,7 +366,7 @@ def test_repository_reloads_scripts_redis_has_lost(app):
     delivery = fanout.new_delivery("sub_x", "art", 1, "article.published")
     repo._create.sha = repo._acquire_slot.sha = "0" * 40  # as if Redis had never seen them
     assert repo.create_deliveries([(delivery, time.time())]) == [True]
-    assert repo.prepare_attempt(delivery, max_in_flight=1, slot_ttl_s=10).slot is True
+    assert [ctx.slot for ctx in repo.prepare_attempts([delivery], max_in_flight=1, slot_ttl_s=10)] == [True]
     assert repo.redis.zscore("nf:due", delivery.id) is not None
 
 

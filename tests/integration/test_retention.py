@@ -20,11 +20,11 @@ def delivery(delivery_id: str, age_s: float) -> Delivery:
 
 
 def finish(repo, item: Delivery) -> None:
-    repo.finish_attempt(replace(item, status="succeeded"), "pending", None, True, window=20)
+    repo.finish_and_claim([(replace(item, status="succeeded"), "pending", True, None)], 20, 60, limit=0, call_up=1)
 
 
 def test_payloads_expire_after_the_article_retention(repo):
-    repo.save_payload("a1", 1, "{}")
+    repo.save_payloads([("a1", 1, "{}")])
     assert 590 <= repo.redis.ttl("nf:payload:a1:1") <= 600
 
 
@@ -46,7 +46,7 @@ def test_a_finished_delivery_leaves_the_log_after_the_retention(repo):
 
 def test_without_retention_nothing_expires(redis_url):
     repo = PublishRepository(connect(redis_url))
-    repo.save_payload("a1", 1, "{}")
+    repo.save_payloads([("a1", 1, "{}")])
     old = delivery("old", age_s=10**6)
     repo.create_deliveries([(old, time.time())])
     finish(repo, old)

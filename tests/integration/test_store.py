@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from shared.logs import start_context
 from shared.store import ArticleStore, connect
 
 
@@ -29,6 +30,24 @@ def test_transitions_for_a_stale_version_are_refused(store):
     assert store.start_enriching("a", 2)
     assert store.save_enriched("a", 2, {"version": 2})
     assert store.enriched("a") == {"version": 2}
+
+
+def test_an_enriched_version_is_handed_to_publish_through_its_outbox_with_what_fan_out_needs(store):
+    store.accept("a", {}, "h1")
+    store.start_enriching("a", 1)
+    assert not store.save_enriched("a", 2, {"version": 2})  # refused: nothing handed over
+    start_context(request_id="req-1")  # the enrich task's: it rides the outbox to the deliveries
+    assert store.save_enriched("a", 1, {"version": 1})
+    assert store.take_publish_outbox(10) == [("a", 1, "req-1")] and store.take_publish_outbox(10) == []
+    [waiting] = store.enriched_versions([("a", 1)])
+    assert (waiting.article, waiting.update) == ({"version": 1}, False)
+    store.mark_published_many([("a", 1, [("places", "pk")])])
+    assert store.enriched_versions([("a", 1)]) == [None]  # published: fan-out skips it
+    assert store.redis.zscore("nf:ix:places:pk", "a") is not None  # filed in the feed index
+    store.accept("a", {}, "h2")
+    store.start_enriching("a", 2)
+    store.save_enriched("a", 2, {"version": 2})
+    assert store.enriched_versions([("a", 1), ("a", 2)])[1].update is True
 
 
 def test_enrich_rerun_after_success_is_a_no_op(store):

@@ -1,7 +1,8 @@
-"""Webhook delivery with the Procfile's real publish worker and scheduler, real Redis and scripted receivers
+"""Webhook delivery with the Procfile's real publish worker and delivery engine, real Redis and scripted receivers
 on loopback: retries, Retry-After, endpoint health, rotation, redeliver, replay, concurrency and the
 connection-time SSRF guard. Timings come from settings shrunk per test."""
 
+import time
 from datetime import datetime
 
 import pytest
@@ -10,7 +11,8 @@ from svix.webhooks import Webhook as SvixWebhook
 from svix.webhooks import WebhookVerificationError as SvixVerificationError
 
 from services.publish.app import create_app
-from services.publish.fanout import delivery_id
+from services.publish.bootstrap import bootstrap
+from services.publish.fanout import PUBLISHED_EVENT, delivery_id, new_delivery, webhook_body
 from shared.celery_app import make_celery
 from shared.config import Settings
 from shared.store import ArticleStore, connect, iso
@@ -81,7 +83,7 @@ def test_every_kind_of_failure_is_retried_with_one_webhook_id_until_a_2xx(proces
     with Receiver() as target, Receiver() as receiver:
         receiver.script(500, Reply(302, {"Location": target.url}), Reply(200, delay_s=2.5), 404, 204)
         sub = subscribe(api, receiver.url)
-        processes(["publish-worker", "scheduler"], WEBHOOK_RETRY_SCHEDULE="0.3,0.3,0.3,0.3,0.3", WEBHOOK_TIMEOUT_S="1")
+        processes(["publish-worker", "deliver"], WEBHOOK_RETRY_SCHEDULE="0.3,0.3,0.3,0.3,0.3", WEBHOOK_TIMEOUT_S="1")
         publish("art")
         delivery = one_delivery(api, sub, "succeeded")
         assert len(receiver.received) == 5 and target.received == []  # the redirect was not followed
@@ -107,7 +109,7 @@ def test_every_kind_of_failure_is_retried_with_one_webhook_id_until_a_2xx(proces
 def test_a_delivery_fails_when_the_schedule_is_used_up(processes, api, publish):
     with Receiver([503]) as receiver:
         sub = subscribe(api, receiver.url)
-        processes(["publish-worker", "scheduler"], WEBHOOK_RETRY_SCHEDULE="0.2,0.2", WEBHOOK_MIN_BACKOFF_S="0.3")
+        processes(["publish-worker", "deliver"], WEBHOOK_RETRY_SCHEDULE="0.2,0.2", WEBHOOK_MIN_BACKOFF_S="0.3")
         publish("art")
         delivery = one_delivery(api, sub, "failed")
         assert [a["status_code"] for a in delivery["attempts"]] == [503, 503, 503]
@@ -133,7 +135,7 @@ def test_the_wait_before_a_retry_honours_retry_after_and_the_minimum_backoff(
     with Receiver([first, 200]) as receiver:
         sub = subscribe(api, receiver.url)
         processes(
-            ["publish-worker", "scheduler"],
+            ["publish-worker", "deliver"],
             WEBHOOK_RETRY_SCHEDULE=schedule,
             WEBHOOK_TIMEOUT_S=timeout,
             WEBHOOK_MIN_BACKOFF_S="1",
@@ -151,7 +153,7 @@ def test_the_wait_before_a_retry_honours_retry_after_and_the_minimum_backoff(
 def test_410_disables_the_subscription_at_once_and_patch_reenables_it(processes, api, publish, store):
     with Receiver([410, 200]) as receiver:
         sub = subscribe(api, receiver.url)
-        processes(["publish-worker", "scheduler"])
+        processes(["publish-worker", "deliver"])
         publish("gone")
         wait_for(lambda: not subscription(api, sub)["enabled"], 30, "the subscription disabled")
         shown = subscription(api, sub)
@@ -173,7 +175,7 @@ def test_a_subscription_failing_with_no_success_for_the_disable_period_is_disabl
     with Receiver([500]) as dead, Receiver([200]) as alive:
         dead_sub, alive_sub = subscribe(api, dead.url), subscribe(api, alive.url)
         processes(
-            ["publish-worker", "scheduler"],
+            ["publish-worker", "deliver"],
             WEBHOOK_RETRY_SCHEDULE=",".join(["0.3"] * 20),
             WEBHOOK_DISABLE_AFTER_S="1.5",
         )
@@ -193,7 +195,7 @@ def test_the_circuit_breaker_pauses_a_dead_endpoint_without_using_up_retries_and
     with Receiver([500]) as dead, Receiver([200]) as alive:
         dead_sub, alive_sub = subscribe(api, dead.url), subscribe(api, alive.url)
         processes(
-            ["publish-worker", "scheduler"],
+            ["publish-worker", "deliver"],
             PUBLISH_CONCURRENCY="2",
             WEBHOOK_RETRY_SCHEDULE=",".join(["0.2"] * 6),  # 1.2 s in all: shorter than one pause
             WEBHOOK_BREAKER_WINDOW="3",
@@ -223,7 +225,7 @@ def test_rotated_secret_signs_with_both_secrets_through_the_grace_period_then_on
     with Receiver() as receiver:
         sub = subscribe(api, receiver.url)
         old = sub["secret"]
-        processes(["publish-worker", "scheduler"])
+        processes(["publish-worker", "deliver"])
         publish("before")
         [before] = wait_for(lambda: receiver.received, 30, "a delivery before the rotation (workers up)")
         assert before.headers["webhook-signature"].count("v1,") == 1 and verify_both(old, before)
@@ -251,7 +253,7 @@ def test_rotated_secret_signs_with_both_secrets_through_the_grace_period_then_on
 def test_redeliver_makes_exactly_one_more_attempt_with_the_same_webhook_id(processes, api, publish, redis_url):
     with Receiver([500]) as receiver:
         sub = subscribe(api, receiver.url)
-        processes(["publish-worker", "scheduler"], WEBHOOK_RETRY_SCHEDULE="0.2")
+        processes(["publish-worker", "deliver"], WEBHOOK_RETRY_SCHEDULE="0.2")
         publish("art")
         failed = one_delivery(api, sub, "failed")
         assert len(failed["attempts"]) == 2
@@ -272,7 +274,7 @@ def test_redeliver_makes_exactly_one_more_attempt_with_the_same_webhook_id(proce
 
 
 def test_replay_sends_a_new_subscriber_the_backlog_oldest_first_as_new_deliveries(processes, api, publish, store):
-    processes(["publish-worker", "scheduler"], PUBLISH_CONCURRENCY="1")
+    processes(["publish-worker", "deliver"], DELIVER_CONCURRENCY="1")
     since = datetime.now().timestamp()
     for name in ("first", "second", "third"):
         publish(name)
@@ -298,7 +300,7 @@ def test_replay_sends_a_new_subscriber_the_backlog_oldest_first_as_new_deliverie
 def test_one_slow_subscriber_cannot_take_every_worker(processes, api, publish):
     with Receiver([Reply(200, delay_s=0.7)]) as slow, Receiver() as fast:
         slow_sub, _ = subscribe(api, slow.url), subscribe(api, fast.url)
-        processes(["publish-worker", "scheduler"], PUBLISH_CONCURRENCY="3", WEBHOOK_MAX_IN_FLIGHT="1")
+        processes(["publish-worker", "deliver"], PUBLISH_CONCURRENCY="3", WEBHOOK_MAX_IN_FLIGHT="1")
         for i in range(4):
             publish(f"art{i}")
         wait_for(lambda: len(fast.received) == 4, 30, "the fast subscriber's deliveries")
@@ -309,7 +311,7 @@ def test_one_slow_subscriber_cannot_take_every_worker(processes, api, publish):
 
 @pytest.fixture
 def strict_workers(request, app_env, tmp_path):
-    """The publish worker and scheduler with private addresses not allowed (the `processes` fixture cannot
+    """The publish worker and delivery engine with private addresses not allowed (the `processes` fixture cannot
     override a setting app_env already has)."""
     group = Processes(
         process_env(**{**app_env, "WEBHOOK_ALLOW_PRIVATE": "false", "WEBHOOK_RETRY_SCHEDULE": "0.2"}), tmp_path
@@ -324,7 +326,7 @@ def test_an_address_that_turns_private_is_refused_at_connection_time(strict_work
     with Receiver() as receiver:
         sub = subscribe(api, receiver.url)  # accepted while private addresses were allowed
         strict_workers.start("publish-worker")
-        strict_workers.start("scheduler")
+        strict_workers.start("deliver")
         publish("art")
         delivery = one_delivery(api, sub, "failed")
         assert [a["status_code"] for a in delivery["attempts"]] == [None, None]
@@ -354,7 +356,7 @@ def test_filters_choose_subscribers_by_topic_hierarchy_entities_places_and_event
         for name, filters in {**wanted, **unwanted}.items():
             subscribe(api, receivers[name].url, filters=filters)
         subscribe(api, receivers["updates-only"].url, event_types=["article.updated"])
-        processes(["publish-worker", "scheduler"])
+        processes(["publish-worker", "deliver"])
         publish("art", **article)
         wait_for(lambda: all(receivers[n].received for n in wanted), 30, "the matching subscribers")
         publish("art", version=2, **article)
@@ -365,3 +367,30 @@ def test_filters_choose_subscribers_by_topic_hierarchy_entities_places_and_event
     finally:
         for r in receivers.values():
             r.__exit__(None, None, None)
+
+
+@pytest.mark.broker("redis", "rabbitmq")  # the previous release's messages, taken from the broker
+def test_a_previous_releases_publish_deliver_message_is_sent_now_not_a_lease_later(processes, api, app_env, store):
+    """The release before the delivery engine created each delivery due a lease ahead and sent publish.deliver on
+    queue `deliver` (docs/operations.md, compatibility): this release's publish worker makes it due now."""
+    settings = Settings.from_env({**app_env, "WEBHOOK_TIMEOUT_S": "60"})  # a lease of 125 s
+    p = bootstrap(settings, make_celery("tests", settings))
+    with Receiver() as receiver:
+        sub = subscribe(api, receiver.url)
+        store.accept("old", {"title": "T", "body": "B"}, "h1")
+        store.start_enriching("old", 1)
+        store.save_enriched("old", 1, finished("old"))
+        store.take_publish_outbox(10)  # the previous release had no publish outbox: it fanned out as below
+        body = webhook_body(PUBLISHED_EVENT, finished("old"))
+        delivery = new_delivery(sub["id"], "old", 1, PUBLISHED_EVENT)
+        p.repo.save_payloads([("old", 1, body)])
+        created = time.time()
+        assert p.repo.create_deliveries([(delivery, created + p.lease_s)]) == [True]
+        celery = make_celery("tests", settings)
+        celery.send_task("publish.deliver", args=[delivery.id], queue="deliver")
+        celery.send_task("publish.poll_due", queue="publish")
+        processes(["publish-worker", "deliver"], WEBHOOK_TIMEOUT_S="60")
+        [request] = wait_for(lambda: receiver.received, 60, "the delivery")
+        assert time.time() < created + p.lease_s
+        assert request.headers["webhook-id"] == delivery.id and request.body.decode() == body
+        verify_both(sub["secret"], request)

@@ -1,5 +1,5 @@
 """The enrich worker and the sweeper as real processes (the Procfile's commands) on real Redis.
-Delivery by the publish worker is tested in test_webhooks.py."""
+Delivery by the delivery engine is tested in test_webhooks.py."""
 
 import time
 
@@ -8,7 +8,7 @@ import pytest
 from shared.celery_app import make_celery
 from shared.config import Settings
 from shared.store import ArticleStore, connect
-from tests.articles import assert_finished_article
+from tests.articles import assert_finished_article, finished
 from tests.helpers import queued_messages, seed_article, wait_for
 
 pytestmark = pytest.mark.slow
@@ -40,8 +40,9 @@ def test_enrich_worker_enriches_hands_on_and_fails_poison_articles(processes, st
     wait_for(lambda: state_of(store, "good") == "enriched", 60, "the seed article to be enriched")
     assert_finished_article(store.enriched("good"))
     assert "Anthony Blinken" in {p["name"] for p in store.enriched("good")["data"]["people"]}
-    handed_on = wait_for(lambda: queued_messages(broker_url, "publish"), 10, "publish.article")  # sent after the save
-    assert handed_on == [("publish.article", ["good", 1])]
+    # handed on through the publish outbox, in the script that saved it: no publish.article message any more
+    assert [(a, v) for a, v, _ in store.take_publish_outbox(10)] == [("good", 1)]
+    assert queued_messages(broker_url, "publish") == []
     wait_for(lambda: state_of(store, "poison") == "failed", 30, "the poison article to fail")
     assert "no article text" in store.status("poison")["error"]
 
@@ -57,7 +58,8 @@ def test_duplicate_and_stale_messages_change_nothing(processes, store, send, bro
     time.sleep(1)
     item = store.enriched("a")["data"]
     assert item["version"] == "2" and "Porto" in item["bodies"][0]["value"]
-    assert queued_messages(broker_url, "publish") == [("publish.article", ["a", 2])]
+    assert [(a, v) for a, v, _ in store.take_publish_outbox(10)] == [("a", 2)]
+    assert queued_messages(broker_url, "publish") == []
 
 
 def test_sweeper_recovers_an_article_whose_message_was_lost(processes, store):
@@ -65,3 +67,13 @@ def test_sweeper_recovers_an_article_whose_message_was_lost(processes, store):
     store.stuck_after_s = 1
     store.accept("lost", {"title": "Storm", "body": "A storm hit Lisbon on Monday."}, "h1")  # never enqueued
     wait_for(lambda: state_of(store, "lost") == "enriched", 60, "the sweeper to re-enqueue the article")
+
+
+def test_sweeper_hands_an_enriched_article_whose_fan_out_was_lost_back_to_the_delivery_engine(processes, store):
+    store.stuck_after_s = 1
+    store.accept("unpublished", {"title": "Storm", "body": "A storm hit Lisbon on Monday."}, "h1")
+    assert store.start_enriching("unpublished", 1)
+    assert store.save_enriched("unpublished", 1, finished("unpublished"))
+    assert store.take_publish_outbox(10)  # taken by an engine that died before fanning it out
+    processes(["scheduler", "deliver"], STUCK_AFTER_S="1")
+    wait_for(lambda: state_of(store, "unpublished") == "published", 60, "the sweeper to hand the article back")

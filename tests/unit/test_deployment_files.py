@@ -10,8 +10,9 @@ from shared.celery_app import SOFT_SHUTDOWN_S, WARM_SHUTDOWN_S
 from shared.config import SECRETS, SETTINGS, Settings
 from tests.helpers import ROOT, procfile
 
-APP_SERVICES = ("ingest", "publish", "enrich", "publish-worker", "scheduler")
-WORKERS = {"enrich": "enrich", "publish-worker": "publish", "scheduler": "scheduler"}  # service: Celery node prefix
+APP_SERVICES = ("ingest", "publish", "enrich", "publish-worker", "deliver", "scheduler")
+CELERY_WORKERS = {"enrich": "enrich", "publish-worker": "publish", "scheduler": "scheduler"}  # service: node prefix
+WORKERS = {**CELERY_WORKERS, "deliver": "deliver"}  # and the delivery engine, heartbeating as a worker does
 EXACT_VERSION = r"\d+\.\d+\.\d+"  # an exact release, e.g. 7.4.11: never a floating 7 or latest
 
 
@@ -24,7 +25,9 @@ def test_procfile_has_exactly_the_contract_processes():
     assert "services.ingest.app:create_app()" in procfile()["ingest"]
     assert "services.publish.app:create_app()" in procfile()["publish"]
     assert "--queues enrich " in procfile()["enrich"]
+    # deliver: the previous release's publish.deliver messages, drained for one release (docs/operations.md)
     assert "--queues publish,deliver " in procfile()["publish-worker"]
+    assert procfile()["deliver"] == "exec python -m services.publish.engine --hostname deliver@%h"
     assert "--beat" in procfile()["scheduler"]
 
 
@@ -50,6 +53,7 @@ SECRET_FILES = {
     "publish": {"REDIS_PASSWORD", "BROKER_URL", "PUBLISH_API_KEY"},
     "enrich": {"REDIS_PASSWORD", "BROKER_URL"},
     "publish-worker": {"REDIS_PASSWORD", "BROKER_URL"},
+    "deliver": {"REDIS_PASSWORD", "BROKER_URL"},
     "scheduler": {"REDIS_PASSWORD", "BROKER_URL"},
 }
 
@@ -200,7 +204,7 @@ def test_celery_pool_processes_are_replaced_before_their_container_reaches_its_m
     """--max-memory-per-child (KiB) times the default concurrency, plus the main process, fits the limit."""
     defaults = {s.name: s.default for s in SETTINGS}
     services = compose()["services"]
-    for name in WORKERS:
+    for name in CELERY_WORKERS:
         line = procfile()[name]
         per_child = int(re.search(r"--max-memory-per-child (\d+) ", line)[1]) * 1024
         setting = re.search(r"--concurrency (?:\$\{(\w+):-\d+\}|(\d+)) ", line)
@@ -213,7 +217,7 @@ def test_every_worker_is_healthchecked_by_its_heartbeat_with_the_node_name_of_it
     services = compose()["services"]
     for name, node in WORKERS.items():
         assert services[name]["healthcheck"]["test"] == ["CMD", "python", "-m", "shared.liveness", node], name
-        assert f"--hostname {node}@%h " in procfile()[name], name
+        assert re.search(rf"--hostname {node}@%h( |$)", procfile()[name]), name
 
 
 def test_third_party_images_and_the_base_image_are_pinned_to_exact_releases():

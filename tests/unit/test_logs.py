@@ -64,7 +64,7 @@ def test_the_clients_request_id_is_kept_only_when_short_and_plain():
 
 def test_the_schedulers_clock_ticks_stay_out_of_info_logs_but_not_their_errors(json_lines):
     configure_logging("INFO")
-    logging.getLogger("celery.worker.strategy").info("Task %s[1] received", "publish.poll_due")
+    logging.getLogger("celery.worker.strategy").info("Task %s[1] received", "ops.sweep")
     logging.getLogger("celery.beat").info("Scheduler: Sending due task sweep (ops.sweep)")
     logging.getLogger("celery.app.trace").error("Task %s[2] raised", "ops.sweep")
     logging.getLogger("celery.worker.strategy").info("Task %s[3] received", "enrich.article")

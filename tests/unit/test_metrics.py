@@ -39,6 +39,16 @@ def test_an_observation_adds_one_to_its_bucket_and_its_value_to_the_sum():
     ]
 
 
+def test_many_observations_cost_one_command_per_bucket_and_one_for_the_sum():
+    pipe = RecordingPipe()
+    Batch(pipe).observe_many(ENRICH_DURATION, [0.3, 0.4, 0.3, 2.0])
+    assert pipe.commands == [
+        ("hincrby", "nf:metrics:newsflow_enrich_duration_seconds", "[]|0.5", 3),
+        ("hincrby", "nf:metrics:newsflow_enrich_duration_seconds", "[]|2.5", 1),
+        ("hincrbyfloat", "nf:metrics:newsflow_enrich_duration_seconds", "[]|sum", 3.0),
+    ]
+
+
 def test_recording_with_other_labels_than_the_metric_declares_is_refused():
     with pytest.raises(ValueError, match="newsflow_tasks_total takes labels"):
         Batch(RecordingPipe()).count(TASKS, task="enrich.article")

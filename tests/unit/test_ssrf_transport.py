@@ -1,14 +1,27 @@
 """The SSRF rules at connection time, with resolvers the test controls and a receiver on loopback."""
 
+import asyncio
+
 import pytest
 
-from services.publish.delivery import BLOCKED, CONNECT_ERROR, OK, post
-from services.publish.ssrf import check_webhook_url
+from services.publish.delivery import BLOCKED, CONNECT_ERROR, OK, Attempt, post
+from services.publish.ssrf import Resolver as ResolverType
+from services.publish.ssrf import check_webhook_url, system_resolver
 from services.publish.transport import webhook_client
 from tests.helpers import Receiver
 
 BODY = '{"type": "article.published"}'
 HEADERS = {"content-type": "application/json", "webhook-id": "msg_1"}
+
+
+def send(url: str, allow_private: bool, resolve: ResolverType = system_resolver, times: int = 1) -> Attempt:
+    """POST `times` over one client (in one event loop, as the engine does); the last attempt."""
+
+    async def attempts() -> list[Attempt]:
+        async with webhook_client(allow_private, resolve) as client:
+            return [await post(client, url, BODY, HEADERS, 2) for _ in range(times)]
+
+    return asyncio.run(attempts())[-1]
 
 
 class Resolver:
@@ -33,7 +46,7 @@ def test_dns_rebinding_to_loopback_is_refused_at_connection_time(receiver):
     url = f"http://rebind.example:{receiver.port}/hook"
     resolve = Resolver(["93.184.216.34"], ["127.0.0.1"])  # public when checked, loopback when delivering
     check_webhook_url(url, False, resolve)  # the subscription is accepted
-    attempt = post(webhook_client(False, resolve), url, BODY, HEADERS, 2)
+    attempt = send(url, False, resolve)
     assert attempt.kind == BLOCKED and not attempt.succeeded
     assert "rebind.example resolves to 127.0.0.1, a non-public address (loopback)" in attempt.error
     assert receiver.received == []
@@ -41,12 +54,12 @@ def test_dns_rebinding_to_loopback_is_refused_at_connection_time(receiver):
 
 @pytest.mark.parametrize("answer", [["169.254.169.254"], ["::ffff:127.0.0.1"], ["93.184.216.34", "10.0.0.1"]])
 def test_any_non_public_answer_refuses_the_connection_before_any_is_made(receiver, answer):
-    attempt = post(webhook_client(False, Resolver(answer)), "http://hooks.example/x", BODY, HEADERS, 2)
+    attempt = send("http://hooks.example/x", False, Resolver(answer))
     assert attempt.kind == BLOCKED and "non-public" in attempt.error
 
 
 def test_literal_loopback_url_is_refused_when_private_addresses_are_not_allowed(receiver):
-    attempt = post(webhook_client(False), receiver.url, BODY, HEADERS, 2)
+    attempt = send(receiver.url, False)
     assert attempt.kind == BLOCKED and "127.0.0.1" in attempt.error
     assert receiver.received == []
 
@@ -54,7 +67,7 @@ def test_literal_loopback_url_is_refused_when_private_addresses_are_not_allowed(
 def test_the_checked_address_is_the_one_connected_to_and_the_host_header_is_kept(receiver):
     resolve = Resolver(["127.0.0.1"])
     url = f"http://hooks.example:{receiver.port}/hook"  # resolves only through our resolver
-    attempt = post(webhook_client(True, resolve), url, BODY, HEADERS, 2)
+    attempt = send(url, True, resolve)
     assert attempt.kind == OK and attempt.status_code == 200
     [request] = receiver.received
     assert request.headers["Host"] == f"hooks.example:{receiver.port}"
@@ -64,7 +77,7 @@ def test_the_checked_address_is_the_one_connected_to_and_the_host_header_is_kept
 
 def test_next_address_is_tried_when_the_first_refuses(receiver):
     resolve = Resolver(["::1", "127.0.0.1"])  # the receiver listens on IPv4 only
-    attempt = post(webhook_client(True, resolve), f"http://hooks.example:{receiver.port}/hook", BODY, HEADERS, 2)
+    attempt = send(f"http://hooks.example:{receiver.port}/hook", True, resolve)
     assert attempt.kind == OK and len(receiver.received) == 1
 
 
@@ -72,15 +85,13 @@ def test_unresolvable_host_is_a_connection_error():
     def fails(host, port):
         raise OSError("Name or service not known")
 
-    attempt = post(webhook_client(False, fails), "http://nowhere.example/x", BODY, HEADERS, 2)
+    attempt = send("http://nowhere.example/x", False, fails)
     assert attempt.kind == CONNECT_ERROR and "does not resolve" in attempt.error
 
 
 def test_connections_are_kept_alive_and_reused_per_host(receiver):
     resolve = Resolver(["127.0.0.1"])
-    client = webhook_client(True, resolve)
-    for _ in range(5):
-        assert post(client, f"http://hooks.example:{receiver.port}/hook", BODY, HEADERS, 2).succeeded
+    assert send(f"http://hooks.example:{receiver.port}/hook", True, resolve, times=5).succeeded
     assert len(receiver.received) == 5
     assert len(receiver.connections) == 1 and resolve.calls == ["hooks.example"]
 
@@ -88,5 +99,5 @@ def test_connections_are_kept_alive_and_reused_per_host(receiver):
 def test_proxy_settings_in_the_environment_are_ignored(receiver, monkeypatch):
     for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
-    attempt = post(webhook_client(True), receiver.url, BODY, HEADERS, 2)
+    attempt = send(receiver.url, True)
     assert attempt.succeeded and len(receiver.received) == 1

@@ -1,0 +1,231 @@
+"""The delivery engine: `python -m services.publish.engine`, the Procfile's `deliver` entry.
+
+One asyncio loop per process. Each round it records the attempts that finished (one pipelined round trip
+for the batch), fans out the article versions enrich handed over through the publish outbox, then claims
+as many due deliveries from the Redis due-set as it has room for, under a lease (the lock and the due time
+pushed to the lease's end in one script), reads what they need in one more round trip, and starts their
+POSTs concurrently on one keep-alive `aiohttp.ClientSession`. With nothing to do it blocks on the wake list
+(fan-out, redeliver and replay push to it) or at most WEBHOOK_POLL_INTERVAL_S, when retries come due.
+
+An engine killed mid-batch loses nothing: its claimed deliveries come due again when their lease ends
+and go out under the same webhook-id. SIGTERM stops claiming, lets the attempts in flight end for at most
+STOP_S (a Celery worker's warm and soft shutdown together, inside compose's stop_grace_period), records them,
+puts the ones still running back in the due-set, due now and unattempted, and exits.
+
+Like a Celery worker, it checks the schema version at start and refreshes its heartbeat (shared.liveness,
+node `deliver@<host>` from `--hostname deliver@%h`) from its loop, which compose's healthcheck reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import socket
+import time
+from collections import deque
+from collections.abc import Callable
+
+import aiohttp
+import redis
+
+from services.publish.attempts import Ready, record_and_claim, send, triage
+from services.publish.bootstrap import bootstrap
+from services.publish.delivery import Attempt
+from services.publish.fanout import drain_outbox
+from services.publish.publisher import Publisher
+from services.publish.transport import webhook_client
+from shared.celery_app import SOFT_SHUTDOWN_S, WARM_SHUTDOWN_S, make_celery
+from shared.config import Settings
+from shared.liveness import HEARTBEAT_S, record_heartbeat
+from shared.logs import configure_logging
+from shared.schema_version import SchemaTooNew, require_schema_version
+
+log = logging.getLogger(__name__)
+
+OUTBOX_BATCH = 200  # article versions fanned out per round
+HOLD_PER_SUBSCRIPTION = 50  # claimed deliveries an engine holds for their subscription's next free slots
+HOLD_S = 2.0  # ... for at most this long
+IDLE_HOLD_S = 0.2  # ... or this long while no attempt of their subscription is in flight in this engine
+STOP_S = WARM_SHUTDOWN_S + SOFT_SHUTDOWN_S  # how long a stopping engine lets its attempts in flight run
+
+
+class Engine:
+    def __init__(
+        self,
+        p: Publisher,
+        client: aiohttp.ClientSession,
+        concurrency: int,
+        heartbeat: Callable[[], None] = lambda: None,
+    ):
+        self.p, self.client, self.concurrency, self.heartbeat = p, client, concurrency, heartbeat
+        self.in_flight: set[asyncio.Task] = set()
+        self.finished: list[tuple[Ready, Attempt]] = []
+        self.held: dict[str, deque[tuple[float, Ready]]] = {}  # subscription id -> (held since, delivery)
+        self.sending: dict[str, Ready] = {}  # delivery id -> attempts in flight
+        self.waiter: asyncio.Future | None = None
+        self.stopping = asyncio.Event()
+        self.woken, self.outbox_full, self.next_outbox_look = True, False, 0.0
+
+    async def run(self) -> None:
+        while not self.stopping.is_set():
+            self.heartbeat()
+            try:
+                busy = self.step()
+            except redis.RedisError as exc:  # Redis away: attempts in flight finish, and are recorded later
+                log.warning("delivery engine: Redis unavailable (%s); retrying", exc)
+                busy = False
+                await asyncio.sleep(1)
+            await (asyncio.sleep(0) if busy else self.idle())
+        await self.let_attempts_end()
+        record_and_claim(self.p, [(ready, attempt, None) for ready, attempt in self.finished], 0)
+        self.hold([])  # stopping: every held delivery goes back in line
+
+    async def let_attempts_end(self) -> None:
+        """Attempts in flight get STOP_S to end; the rest are cancelled and go back to the due-set, due now with
+        their slots and locks freed and no attempt logged, for another engine (or this one restarted)."""
+        if self.in_flight:
+            await asyncio.wait(self.in_flight, timeout=min(STOP_S, self.p.settings.webhook_timeout_s + 1))
+        for task in self.in_flight:
+            task.cancel()
+        await asyncio.gather(*self.in_flight, return_exceptions=True)
+        if self.sending:
+            now = time.time()
+            unfinished = [
+                (ready.delivery.due_at(now), now, ready.delivery.status, True) for ready in self.sending.values()
+            ]
+            self.p.repo.put_back(unfinished, [], self.p.lease_s)
+            log.warning("delivery engine: %d attempt(s) still running at stop handed back, due now", len(unfinished))
+
+    def step(self) -> bool:
+        """One round; True when there may be more work right away."""
+        fanned = drain_outbox(self.p, OUTBOX_BATCH) if self.outbox_due() else 0
+        self.outbox_full = fanned == OUTBOX_BATCH
+        finished = [(ready, attempt, self.successor(ready, attempt)) for ready, attempt in self.finished]
+        self.finished = []
+        room = self.concurrency - len(self.in_flight) - sum(map(len, self.held.values()))
+        try:
+            claimed = record_and_claim(self.p, finished, room)
+        except redis.RedisError:
+            self.finished = [(ready, attempt) for ready, attempt, _ in finished] + self.finished
+            for ready, _, successor in finished:  # recorded once Redis answers again; the successors wait
+                if successor is not None:
+                    self.held.setdefault(ready.delivery.subscription_id, deque()).appendleft(
+                        (time.monotonic(), successor)
+                    )
+            raise
+        gone = [delivery_id for delivery_id, delivery in claimed if delivery is None]
+        if gone:
+            self.p.repo.forget(gone)
+        ready, in_line = triage(self.p, [delivery for _, delivery in claimed if delivery is not None])
+        for one in [successor for _, _, successor in finished if successor is not None] + ready:
+            task = asyncio.create_task(self.attempt(one))
+            self.in_flight.add(task)
+            task.add_done_callback(self.in_flight.discard)
+        self.hold(in_line)
+        return bool(fanned) or (room > 0 and len(claimed) == room)  # more may be waiting: look again at once
+
+    def successor(self, ready: Ready, attempt: Attempt) -> Ready | None:
+        """A held delivery of the same subscription, to take over the slot of a successful attempt."""
+        line = self.held.get(ready.delivery.subscription_id)
+        return line.popleft()[1] if attempt.succeeded and line else None
+
+    def hold(self, in_line: list[Ready]) -> None:
+        """Keep claimed deliveries waiting for a slot of their subscription, a few per subscription and for a
+        short while (their subscription as read when claimed stays current enough); the rest go back in line."""
+        now, in_line_again, soon = time.monotonic(), [], []
+        for ready in in_line:
+            line = self.held.setdefault(ready.delivery.subscription_id, deque())
+            if len(line) < HOLD_PER_SUBSCRIPTION:
+                line.append((now, ready))
+            else:
+                in_line_again.append(ready.delivery)
+        # Held with no attempt of theirs in flight here (another engine's attempts have the slots), or too long:
+        # due again now, not in line, where only an attempt ending would call them up.
+        sending = {ready.delivery.subscription_id for ready in self.sending.values()}
+        due = time.time()
+        for sub_id, line in list(self.held.items()):
+            patience = HOLD_S if sub_id in sending else IDLE_HOLD_S
+            while line and (line[0][0] < now - patience or self.stopping.is_set()):
+                delivery = line.popleft()[1].delivery
+                soon.append((delivery, due, delivery.status, False))
+            if not line:
+                del self.held[sub_id]
+        if soon or in_line_again:
+            self.p.repo.put_back(soon, in_line_again, self.p.lease_s)
+
+    def outbox_due(self) -> bool:
+        """Look at the publish outbox when woken, when the last look found a full batch, or once a poll
+        interval; not on every round of attempts ending, which would cost each round a round trip."""
+        now = time.monotonic()
+        if self.outbox_full or self.woken or now >= self.next_outbox_look:
+            self.woken, self.next_outbox_look = False, now + self.p.settings.webhook_poll_interval_s
+            return True
+        return False
+
+    async def attempt(self, ready: Ready) -> None:
+        self.sending[ready.delivery.id] = ready
+        attempt = await send(self.p, self.client, ready)
+        del self.sending[ready.delivery.id]
+        self.finished.append((ready, attempt))  # to the list as it is now: step() swaps it for a new one
+
+    async def idle(self) -> None:
+        """Until an attempt ends, someone wakes the engines, or the poll interval passed."""
+        if self.waiter is None or self.waiter.done():
+            poll = self.p.settings.webhook_poll_interval_s
+            self.waiter = asyncio.ensure_future(asyncio.to_thread(self.p.repo.wait_for_work, poll))
+        stop = asyncio.ensure_future(self.stopping.wait())
+        await asyncio.wait({self.waiter, stop, *self.in_flight}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        self.woken = self.waiter.done()
+
+
+def heartbeat(redis_url: str, node: str) -> Callable[[], None]:
+    """Records the engine's heartbeat at most every HEARTBEAT_S, on a client with a short timeout: an unanswering
+    Redis must not hold up the loop."""
+    client = redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
+    due = 0.0
+
+    def beat() -> None:
+        nonlocal due
+        if time.monotonic() >= due:
+            due = time.monotonic() + HEARTBEAT_S
+            try:
+                record_heartbeat(client, node)
+            except redis.RedisError as exc:
+                log.warning("heartbeat not recorded: %s", exc)
+
+    return beat
+
+
+async def serve(p: Publisher, node: str) -> None:
+    s = p.settings
+    async with webhook_client(s.webhook_allow_private, connections=s.deliver_concurrency) as client:
+        p.repo.load_scripts()
+        engine = Engine(p, client, s.deliver_concurrency, heartbeat(s.redis_url, node))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, engine.stopping.set)
+        log.info("delivery engine ready: up to %d attempts in flight", s.deliver_concurrency)
+        await engine.run()
+        log.info("delivery engine stopped")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="The delivery engine.")
+    parser.add_argument("--hostname", default="deliver@%h", help="node name of its heartbeat (%%h: this host)")
+    node = parser.parse_args(argv).hostname.replace("%h", socket.gethostname())
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    p = bootstrap(settings, make_celery("deliver", settings))
+    try:
+        require_schema_version(p.store.redis)
+    except SchemaTooNew as exc:
+        log.critical("%s", exc)
+        raise SystemExit(3) from exc
+    asyncio.run(serve(p, node))
+
+
+if __name__ == "__main__":
+    main()
