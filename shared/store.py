@@ -426,12 +426,6 @@ class ArticleStore:
         oldest = since if since is not None else "-inf"
         return self.redis.zrevrangebyscore(self._key("feed"), newest, oldest, start=0, num=count, withscores=True)
 
-    def published_earlier(self, article_id: str, version: int) -> bool:
-        """Whether a version before `version` was published (so `version` is an update). Stable while
-        `version` itself is being published, however many times that runs."""
-        published = self.redis.hget(self._key("article", article_id), "published_version")
-        return published is not None and int(published) < version
-
     def expire_published(self, cutoff: float, limit: int = 500) -> int:
         """Delete up to `limit` articles last published before `cutoff`; how many went."""
         article_ids = self.redis.zrangebyscore(self._key("feed"), "-inf", f"({cutoff!r}", start=0, num=limit)

@@ -57,15 +57,6 @@ def test_enrich_rerun_after_success_is_a_no_op(store):
     assert store.mark_published("a", 1) and not store.mark_published("a", 1)
 
 
-def test_only_a_version_after_a_published_one_is_an_update(store):
-    store.accept("a", {}, "h1")
-    assert not store.published_earlier("a", 1)
-    assert store.start_enriching("a", 1) and store.save_enriched("a", 1, {}) and store.mark_published("a", 1)
-    assert not store.published_earlier("a", 1)  # a re-run of version 1's fan-out still sends article.published
-    store.accept("a", {}, "h2")
-    assert store.published_earlier("a", 2)
-
-
 def test_failure_is_recorded_with_its_reason(store):
     store.accept("a", {}, "h1")
     assert store.fail("a", 1, "no article text")
