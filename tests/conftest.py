@@ -22,7 +22,7 @@ import pytest
 import redis
 from amqp.exceptions import NotFound
 
-from shared.celery_app import QUEUES
+from shared.contracts import QUEUES
 from tests.helpers import RUN_LOCK, Processes, claim_redis_db, process_env, release_redis_db
 from tests.tiers import BROKERS, TEST_AMQP, Tiers
 

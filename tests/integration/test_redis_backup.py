@@ -8,6 +8,7 @@ from pathlib import Path
 
 import redis
 
+from shared.contracts import ArticleState
 from tests.faults import RedisServer
 from tests.helpers import ROOT
 
@@ -25,7 +26,7 @@ def write_sample(client: redis.Redis) -> None:
     """Every kind of value Newsflow keeps, and enough keys that a half-done restore would show."""
     with client.pipeline() as pipe:
         for n in range(2000):
-            pipe.hset(f"nf:article:{n}", mapping={"state": "published", "version": n})
+            pipe.hset(f"nf:article:{n}", mapping={"state": ArticleState.PUBLISHED, "version": n})
             pipe.set(f"nf:article:{n}:raw", f'{{"title": "T{n}"}}')
         pipe.zadd("nf:feed", {str(n): n for n in range(2000)})
         pipe.rpush("nf:outbox", "a 1 r", "b 2 r")
