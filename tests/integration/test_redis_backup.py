@@ -6,11 +6,14 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 import redis
 
 from shared.contracts import ArticleState
 from tests.faults import RedisServer
 from tests.helpers import ROOT
+
+pytestmark = pytest.mark.usefixtures("redis_tools")  # left out where Debian's redis tools are missing
 
 
 def run(script: str, *args: Path, **env: str) -> str:
