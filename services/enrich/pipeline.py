@@ -66,10 +66,11 @@ def enrich(raw: dict) -> dict:
 
 
 def _words(nlp: Language | None, text: str, doc: Doc | None = None) -> list[str]:
-    """What topics are matched on: lower-case lemmas of content words where a model exists, else plain words."""
+    """What topics are matched on: lower-case content words where a model exists (lemmas where it lemmatises, see
+    `nlp`), else plain words."""
     if nlp is None:
         return re.findall(r"\w+", text.lower())
-    return [t.lemma_.lower() for t in (doc or nlp(text)) if t.is_alpha and not t.is_stop]
+    return [(t.lemma_ or t.text).lower() for t in (doc or nlp(text)) if t.is_alpha and not t.is_stop]
 
 
 def _sentences(doc: Doc | None, text: str) -> list[str]:
