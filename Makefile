@@ -35,8 +35,9 @@ lint: $(STAMP)
 
 CORPUS ?= ../shared/corpus
 
-train: $(STAMP)  ## rebuild the entity model (services/enrich/data/entity_model.json) from the gold corpus, seeded
+train: $(STAMP)  ## rebuild the entity and topic models (services/enrich/data/*_model.json) from the gold corpus, seeded
 	$(BIN)/python -m services.enrich.training $(CORPUS)/train.jsonl $(CORPUS)/dev.jsonl
+	$(BIN)/python -m services.enrich.topic_training $(CORPUS)/train.jsonl $(CORPUS)/dev.jsonl
 
 bench: $(STAMP)  ## cross-validated enrichment quality (train+dev), speed and RSS, side by side with plain spaCy
 	$(BIN)/python -m benchmarks.quality --corpus $(CORPUS)/train.jsonl $(CORPUS)/dev.jsonl

@@ -26,7 +26,9 @@ from services.enrich.topics import IPTC_URI, NAMES
 from services.publish.fanout import webhook_body
 from services.publish.feed import article_index
 from services.publish.repository import PublishRepository
-from shared.store import ArticleStore, connect, iso
+from shared.contracts import EventType
+from shared.store import ArticleStore, connect
+from shared.times import iso
 from tests.helpers import Processes, claim_redis_db, free_port, release_redis_db, wait_for
 
 ARTICLES = 10_000
@@ -62,7 +64,7 @@ def publish_all(store: ArticleStore, count: int) -> None:
         store.accept(article_id, {"title": f"Story {n}"}, "h")
         store.start_enriching(article_id, 1)
         store.save_enriched(article_id, 1, doc)
-        repo.save_payloads([(article_id, 1, webhook_body("article.published", doc))])
+        repo.save_payloads([(article_id, 1, webhook_body(EventType.PUBLISHED, doc))])
         store.mark_published(article_id, 1, article_index(doc))
 
 

@@ -42,7 +42,7 @@ ENTITY_LABELS = {"PERSON", "ORG", "GPE", "LOC", "FAC"}
 
 
 def load_english() -> Language:
-    """The English pipeline as `services.enrich.nlp` loads it: no parser, the sentence recogniser on."""
+    """The English pipeline with the components `services.enrich.nlp` runs: no parser, the sentence recogniser on."""
     nlp = spacy.load(SPACY_MODELS["en"], exclude=["parser"])
     nlp.enable_pipe("senter")
     return nlp

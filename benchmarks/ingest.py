@@ -29,6 +29,7 @@ from pathlib import Path
 import httpx
 import redis
 
+from shared.contracts import ArticleState
 from tests.helpers import ROOT, claim_redis_db, free_port, procfile, release_redis_db, stop_group
 
 KEY = "bench-key"
@@ -129,7 +130,7 @@ def main() -> None:
             stop_group(proc)  # every in-flight request answered and its article handed over
     client = redis.Redis.from_url(redis_url)
     stored, handed_over, left = (
-        int(client.hget("nf:states", "received") or 0),
+        int(client.hget("nf:states", ArticleState.RECEIVED) or 0),
         client.llen("enrich"),
         client.llen("nf:outbox"),
     )

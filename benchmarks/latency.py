@@ -36,9 +36,10 @@ import httpx
 from standardwebhooks import Webhook
 
 from benchmarks.quality import CORPUS, load_corpus, raw_for
-from services.publish.fanout import PUBLISHED_EVENT, delivery_id
+from services.publish.fanout import delivery_id
 from services.publish.repository import PublishRepository
 from shared.config import DEFAULTS
+from shared.contracts import ArticleState, EventType
 from shared.store import ArticleStore, connect
 from tests.helpers import Processes, Receiver, claim_redis_db, free_port, release_redis_db, wait_for
 
@@ -150,9 +151,15 @@ def stage_times(stack: Stack, sub_id: str, accepted: dict[str, float], arrived: 
     spans: dict[str, list[float]] = {name: [] for name in (*STAGES, "deliver pickup", "webhook POST", "end to end")}
     for article_id, at_202 in accepted.items():
         times = stack.store.transition_times(article_id)
-        delivery = stack.repo.delivery(delivery_id(sub_id, article_id, 1, PUBLISHED_EVENT))
+        delivery = stack.repo.delivery(delivery_id(sub_id, article_id, 1, EventType.PUBLISHED))
         attempt_at = datetime.fromisoformat(delivery.attempts[-1]["at"]).timestamp()
-        points = (at_202, times["enriching"], times["enriched"], delivery.created_ts, arrived[article_id])
+        points = (
+            at_202,
+            times[ArticleState.ENRICHING],
+            times[ArticleState.ENRICHED],
+            delivery.created_ts,
+            arrived[article_id],
+        )
         for name, start, end in zip(STAGES, points, points[1:], strict=False):
             spans[name].append(end - start)
         spans["deliver pickup"].append(attempt_at - delivery.created_ts)

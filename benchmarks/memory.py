@@ -28,7 +28,8 @@ from services.publish.repository import PublishRepository
 from services.publish.schemas import SubscriptionIn
 from services.publish.transport import webhook_client
 from shared.config import Settings
-from shared.store import ArticleStore, connect, iso
+from shared.store import ArticleStore, connect
+from shared.times import iso
 from tests.helpers import CORPUS, Receiver, claim_redis_db, release_redis_db
 
 EXCERPT_CHARS = 1700

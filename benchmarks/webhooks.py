@@ -40,7 +40,8 @@ from services.publish.bootstrap import bootstrap
 from services.publish.schemas import SubscriptionIn
 from shared.celery_app import make_celery
 from shared.config import DEFAULTS, Settings
-from shared.store import iso
+from shared.contracts import EventType
+from shared.times import iso
 from tests.helpers import Processes, claim_redis_db, release_redis_db
 
 FANOUT_SUBSCRIBERS, FAST_SUBSCRIBERS, SLOW_ANSWER_S, PENDING = 200, 50, 2.0, 10_000
@@ -156,7 +157,7 @@ def article(n: int) -> dict:
 
 
 def payload(n: int) -> str:
-    return json.dumps({"type": "article.published", "timestamp": iso(time.time()), **article(n)})
+    return json.dumps({"type": EventType.PUBLISHED, "timestamp": iso(time.time()), **article(n)})
 
 
 class Pipeline:

@@ -1,7 +1,7 @@
 """One Celery factory for every process, so reliability settings live in one place.
 
-Services reach each other only by task *name* (`send_task`); the routes below are the
-contract of DESIGN.md §4.
+Services reach each other only by task *name* (`send_task`); the routes are the
+contract of DESIGN.md §4 (shared/contracts.py).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from kombu.transport import redis as kombu_redis
 from kombu.transport import virtual
 
 from shared.config import Settings
+from shared.contracts import TASK_QUEUES
 from shared.liveness import HEARTBEAT_S, record_heartbeat
 from shared.logs import REQUEST_ID, current_request_id, start_context
 from shared.metrics import TASK_REDELIVERIES, TASKS, PipelineMetrics
@@ -36,12 +37,6 @@ from shared.store import connect
 
 log = logging.getLogger(__name__)
 
-TASK_ROUTES = {
-    "enrich.article": {"queue": "enrich"},
-    "publish.article": {"queue": "publish"},
-    "ops.sweep": {"queue": "ops"},
-}
-QUEUES = ("enrich", "publish", "ops")
 
 # A stop (SIGTERM) lets running tasks finish for WARM_SHUTDOWN_S, then for SOFT_SHUTDOWN_S more, then hands them
 # back: both together, plus a few seconds to exit, stay inside compose's stop_grace_period (30 s).
@@ -52,7 +47,7 @@ SOFT_SHUTDOWN_S = 10
 def make_celery(name: str, settings: Settings) -> Celery:
     app = Celery(name, broker=settings.broker_url)
     app.conf.update(
-        task_routes=TASK_ROUTES,
+        task_routes={name: {"queue": queue} for name, queue in TASK_QUEUES.items()},
         task_default_queue="ops",
         task_serializer="json",
         accept_content=["json"],

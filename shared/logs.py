@@ -16,6 +16,8 @@ import uuid
 import structlog
 from structlog.contextvars import bind_contextvars, clear_contextvars, get_contextvars
 
+from shared.contracts import Task
+
 REQUEST_ID = "request_id"
 # A client's X-Request-Id is kept only when it is short and plain, so it cannot forge log lines.
 _REQUEST_ID_FORMAT = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -32,7 +34,7 @@ def _redact_secrets(_, __, event: dict) -> dict:
 
 # The scheduler's clock (an ops.sweep every few seconds) would drown everything
 # else at INFO: Celery's INFO lines about those ticks show only with LOG_LEVEL=DEBUG; warnings and errors always.
-_CLOCK_TASKS = ("ops.sweep",)
+_CLOCK_TASKS = (Task.SWEEP,)
 
 
 def _not_a_clock_tick(record: logging.LogRecord) -> bool:

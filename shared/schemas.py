@@ -8,6 +8,8 @@ from datetime import UTC
 import pycountry
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from shared.contracts import ArticleState
+
 MAX_TEXT_CHARS = 500_000
 MAX_BATCH = 100
 ISO_639_1 = sorted(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2"))
@@ -91,9 +93,7 @@ class BatchResult(Schema):
 class ArticleStatus(Schema):
     id = fields.String(required=True)
     version = fields.Integer(required=True)
-    status = fields.String(
-        required=True, validate=validate.OneOf(["received", "enriching", "enriched", "published", "failed"])
-    )
+    status = fields.String(required=True, validate=validate.OneOf(ArticleState.ALL))
     received_at = fields.String(required=True)
     version_received_at = fields.String(required=True)
     updated_at = fields.String(required=True)

@@ -35,18 +35,23 @@ import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from string import Template
 
 import redis
 
 from shared.compact import pack, unpack
-from shared.logs import current_request_id
+from shared.contracts import ArticleState
+from shared.times import iso
 
-RECEIVED, ENRICHING, ENRICHED, PUBLISHED, FAILED = "received", "enriching", "enriched", "published", "failed"
 MAX_ENRICH_ATTEMPTS = 5
-FINAL_STATES = frozenset({PUBLISHED, FAILED})
 
-_ACCEPT = """
+
+def _lua(script: str) -> str:
+    """The script with the article states of shared/contracts.py in place of `$RECEIVED`, `$ENRICHING`, ..."""
+    return Template(script).substitute({state.upper(): state for state in ArticleState.ALL})
+
+
+_ACCEPT = _lua("""
 local meta, raw_key, deadlines, states, outbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id, content_hash, raw, now, deadline, request_id = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 if redis.call('HGET', meta, 'content_hash') == content_hash then
@@ -54,41 +59,41 @@ if redis.call('HGET', meta, 'content_hash') == content_hash then
 end
 local previous = redis.call('HGET', meta, 'state')
 if previous then redis.call('HINCRBY', states, previous, -1) end
-redis.call('HINCRBY', states, 'received', 1)
+redis.call('HINCRBY', states, '$RECEIVED', 1)
 local version = redis.call('HINCRBY', meta, 'version', 1)
 redis.call('HSETNX', meta, 'received_at', now)
-redis.call('HSET', meta, 'id', id, 'content_hash', content_hash, 'state', 'received',
+redis.call('HSET', meta, 'id', id, 'content_hash', content_hash, 'state', '$RECEIVED',
            'version_received_at', now, 'updated_at', now, 'error', '', 'attempts', 0)
-redis.call('HDEL', meta, 'enriching_at', 'enriched_at', 'published_at', 'failed_at')
+redis.call('HDEL', meta, '${ENRICHING}_at', '${ENRICHED}_at', '${PUBLISHED}_at', '${FAILED}_at')
 redis.call('SET', raw_key, raw)
 redis.call('ZADD', deadlines, deadline, id)
 redis.call('RPUSH', outbox, id .. ' ' .. version .. ' ' .. request_id)
 return {1, version}
-"""
+""")
 
 # The enrich claim counts attempts, so an article that kills its worker every time (the message
 # comes back through acks_late) ends as failed instead of circling for ever.
-_CLAIM = """
+_CLAIM = _lua("""
 local meta, deadlines, states = KEYS[1], KEYS[2], KEYS[3]
 local id, version, now, deadline, max_attempts = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 if redis.call('HGET', meta, 'version') ~= version then return 0 end
 local state = redis.call('HGET', meta, 'state')
-if state ~= 'received' and state ~= 'enriching' then return 0 end
+if state ~= '$RECEIVED' and state ~= '$ENRICHING' then return 0 end
 local attempts = redis.call('HINCRBY', meta, 'attempts', 1)
-local to = 'enriching'
-if attempts > max_attempts then to = 'failed' end
+local to = '$ENRICHING'
+if attempts > max_attempts then to = '$FAILED' end
 redis.call('HINCRBY', states, state, -1)
 redis.call('HINCRBY', states, to, 1)
-if to == 'failed' then
-  redis.call('HSET', meta, 'state', 'failed', 'updated_at', now, 'failed_at', now,
+if to == '$FAILED' then
+  redis.call('HSET', meta, 'state', '$FAILED', 'updated_at', now, '${FAILED}_at', now,
              'error', 'gave up after ' .. max_attempts .. ' attempts to enrich it')
   redis.call('ZREM', deadlines, id)
   return -1
 end
-redis.call('HSET', meta, 'state', 'enriching', 'updated_at', now, 'enriching_at', now)
+redis.call('HSET', meta, 'state', '$ENRICHING', 'updated_at', now, '${ENRICHING}_at', now)
 redis.call('ZADD', deadlines, deadline, id)
 return attempts
-"""
+""")
 
 # KEYS: meta, deadlines, enriched, feed, states, raw, facets, publish-outbox, then the index sets of the version
 #       being published.
@@ -132,18 +137,18 @@ return 1
 
 # Retention. KEYS: meta, raw, enriched, feed, states, facets. ARGV: id. Only a published article goes: one whose
 # newer version is on its way stays, and publishing that version moves it up the feed.
-_EXPIRE = """
+_EXPIRE = _lua("""
 local state = redis.call('HGET', KEYS[1], 'state')
-if state and state ~= 'published' then return 0 end
+if state and state ~= '$PUBLISHED' then return 0 end
 redis.call('ZREM', KEYS[4], ARGV[1])
 if not state then return 0 end
 for facet in string.gmatch(redis.call('GET', KEYS[6]) or '', '[^\\n]+') do
   redis.call('ZREM', facet, ARGV[1])
 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[6])
-redis.call('HINCRBY', KEYS[5], 'published', -1)
+redis.call('HINCRBY', KEYS[5], '$PUBLISHED', -1)
 return 1
-"""
+""")
 
 
 # The feed, filtered. KEYS: the sets an article must be in (the feed itself when nothing is filtered). ARGV:
@@ -189,10 +194,6 @@ end
 """
 
 
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 @dataclass(frozen=True)
 class Accepted:
     version: int
@@ -231,7 +232,9 @@ class ArticleStore:
     def _key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
 
-    def accept(self, article_id: str, raw: dict, content_hash: str) -> Accepted:
+    def accept(self, article_id: str, raw: dict, content_hash: str, request_id: str = "") -> Accepted:
+        """Store a new version (none when the content is unchanged) and queue it in the outbox with `request_id`,
+        the request that sent it, which rides on into the task's headers."""
         now = time.time()
         created, version = self._accept(
             keys=[
@@ -241,23 +244,33 @@ class ArticleStore:
                 self._key("states"),
                 self._key("outbox"),
             ],
-            # the request id (of the request being served, if any) rides the outbox into the task's headers
             args=[
                 article_id,
                 content_hash,
                 pack(json.dumps(raw)),
                 now,
                 now + self.stuck_after_s,
-                current_request_id() or "",
+                request_id,
             ],
         )
         return Accepted(version=int(version), duplicate=not created)
 
     def _move(
-        self, article_id, version, allowed, to, *, error="", enriched=None, published=False, facets=(), client=None
+        self,
+        article_id,
+        version,
+        allowed,
+        to,
+        *,
+        error="",
+        enriched=None,
+        published=False,
+        facets=(),
+        request_id="",
+        client=None,
     ) -> bool:
         now = time.time()
-        deadline = "" if to in FINAL_STATES else now + self.stuck_after_s
+        deadline = "" if to in ArticleState.FINAL else now + self.stuck_after_s
         return bool(
             self._transition(
                 keys=[
@@ -282,7 +295,7 @@ class ArticleStore:
                     pack(json.dumps(enriched)) if enriched is not None else "",
                     now if published else "",
                     "" if self.keep_raw else "1",
-                    f"{article_id} {version} {current_request_id() or ''}" if to == ENRICHED else "",
+                    f"{article_id} {version} {request_id}" if to == ArticleState.ENRICHED else "",
                 ],
                 client=client,
             )
@@ -327,7 +340,7 @@ class ArticleStore:
         found = []
         for (article_id, version), meta, data in zip(refs, replies[::2], replies[1::2], strict=True):
             current, state, received, published = meta
-            if current != str(version) or state != ENRICHED or not data:
+            if current != str(version) or state != ArticleState.ENRICHED or not data:
                 found.append(None)
                 continue
             update = published is not None and int(published) < version
@@ -346,13 +359,23 @@ class ArticleStore:
         """True for one caller per interval, however many schedulers run."""
         return bool(self.redis.set(self._key("sweep-lock"), "1", nx=True, px=max(1, int(interval_s * 900))))
 
-    def save_enriched(self, article_id: str, version: int, article: dict) -> bool:
-        return self._move(article_id, version, (RECEIVED, ENRICHING), ENRICHED, enriched=article)
+    def save_enriched(self, article_id: str, version: int, article: dict, request_id: str = "") -> bool:
+        """Store the finished article and hand it to publish (the publish outbox, with `request_id`)."""
+        return self._move(
+            article_id,
+            version,
+            (ArticleState.RECEIVED, ArticleState.ENRICHING),
+            ArticleState.ENRICHED,
+            enriched=article,
+            request_id=request_id,
+        )
 
     def mark_published(self, article_id: str, version: int, facets: Iterable[tuple[str, str]] = ()) -> bool:
         """Into the feed, and into the feed index under each (facet, value), out of the previous version's.
         The enriched copy goes: the webhook payload saved before this holds the article from now on."""
-        return self._move(article_id, version, (ENRICHED,), PUBLISHED, published=True, facets=facets)
+        return self._move(
+            article_id, version, (ArticleState.ENRICHED,), ArticleState.PUBLISHED, published=True, facets=facets
+        )
 
     def index_keys(self, facets: Iterable[tuple[str, str]]) -> list[str]:
         return [self._key("ix", name, value) for name, value in facets]
@@ -378,11 +401,25 @@ class ArticleStore:
         """mark_published for each (id, version, facets), in one round trip."""
         with self.redis.pipeline(transaction=False) as pipe:
             for article_id, version, facets in published:
-                self._move(article_id, version, (ENRICHED,), PUBLISHED, published=True, facets=facets, client=pipe)
+                self._move(
+                    article_id,
+                    version,
+                    (ArticleState.ENRICHED,),
+                    ArticleState.PUBLISHED,
+                    published=True,
+                    facets=facets,
+                    client=pipe,
+                )
             pipe.execute()
 
     def fail(self, article_id: str, version: int, reason: str) -> bool:
-        return self._move(article_id, version, (RECEIVED, ENRICHING, ENRICHED), FAILED, error=reason)
+        return self._move(
+            article_id,
+            version,
+            (ArticleState.RECEIVED, ArticleState.ENRICHING, ArticleState.ENRICHED),
+            ArticleState.FAILED,
+            error=reason,
+        )
 
     def status(self, article_id: str) -> dict | None:
         meta = self.redis.hgetall(self._key("article", article_id))
@@ -400,7 +437,7 @@ class ArticleStore:
 
     def transition_times(self, article_id: str) -> dict[str, float]:
         """When the current version entered each state it has been in: state -> Unix time."""
-        states = (RECEIVED, ENRICHING, ENRICHED, PUBLISHED, FAILED)
+        states = ArticleState.ALL
         fields = ["version_received_at", *(f"{state}_at" for state in states[1:])]
         values = self.redis.hmget(self._key("article", article_id), fields)
         return {state: float(value) for state, value in zip(states, values, strict=True) if value}
@@ -444,7 +481,7 @@ class ArticleStore:
         stuck = []
         for article_id in self.redis.zrangebyscore(self._key("deadlines"), "-inf", now, start=0, num=limit):
             meta = self.redis.hmget(self._key("article", article_id), "version", "state")
-            if meta[0] is None or meta[1] in FINAL_STATES:
+            if meta[0] is None or meta[1] in ArticleState.FINAL:
                 self.redis.zrem(self._key("deadlines"), article_id)
                 continue
             self.redis.zadd(self._key("deadlines"), {article_id: now + self.stuck_after_s}, xx=True)
@@ -454,7 +491,7 @@ class ArticleStore:
     def state_counts(self) -> dict[str, int]:
         """How many articles are in each state (every state listed, zero included)."""
         counts = self.redis.hgetall(self._key("states"))
-        return {state: int(counts.get(state, 0)) for state in (RECEIVED, ENRICHING, ENRICHED, PUBLISHED, FAILED)}
+        return {state: int(counts.get(state, 0)) for state in ArticleState.ALL}
 
     def ping(self) -> bool:
         try:

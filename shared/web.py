@@ -50,7 +50,9 @@ def _handle_problem(exc: Problem) -> Response:
 
 def _handle_validation(exc: ValidationError) -> Response:
     errors = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-    return problem_response(422, "Unprocessable Content", "The request body failed validation.", errors)
+    # Reads (GET) validate their query string; every other method validates its body.
+    part = "query parameters" if request.method in ("GET", "HEAD") else "request body"
+    return problem_response(422, "Unprocessable Content", f"The {part} failed validation.", errors)
 
 
 def _handle_http(exc: HTTPException) -> Response:

@@ -14,7 +14,7 @@ from services.enrich.ninjs import finished_article
 from services.enrich.topics import IPTC_URI, NAMES
 from services.publish.matching import topic_code
 from shared.openapi import json_schema
-from shared.store import iso
+from shared.times import iso
 from tests.helpers import ROOT
 
 NINJS_SCHEMA = ROOT.parent / "shared" / "standards" / "ninjs-schema_2.2.json"

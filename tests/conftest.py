@@ -22,9 +22,9 @@ import pytest
 import redis
 from amqp.exceptions import NotFound
 
-from shared.celery_app import QUEUES
+from shared.contracts import QUEUES
 from tests.helpers import RUN_LOCK, Processes, claim_redis_db, process_env, release_redis_db
-from tests.tiers import BROKERS, TEST_AMQP, Tiers
+from tests.tiers import BROKERS, TEST_AMQP, Tiers, redis_tools_missing
 
 INGEST_KEY = "test-ingest-key"
 PUBLISH_KEY = "test-publish-key"
@@ -90,6 +90,13 @@ def redis_url(redis_base, test_db) -> str:
     client.flushdb()
     client.set(RUN_LOCK, os.getpid(), ex=3 * 3600)
     return url
+
+
+@pytest.fixture
+def redis_tools() -> None:
+    """Debian's redis-server, redis-cli and redis-check-rdb, which the backup scripts and compose's commands run."""
+    if missing := redis_tools_missing():
+        pytest.skip(missing)
 
 
 @pytest.fixture

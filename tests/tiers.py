@@ -5,6 +5,7 @@
 - RabbitMQ: the broker-exercising tests run on it too when one answers at NEWSFLOW_TEST_AMQP and
   `rabbitmqctl` is at hand (it makes the run's vhost); NEWSFLOW_TEST_BROKERS=redis leaves it out.
 - browser: the ops console test drives Debian's Chromium.
+- redis-tools: the backup and compose-Redis tests run Debian's redis-server, redis-cli and redis-check-rdb.
 
 A tier that cannot run is left out with one line in the report; NEWSFLOW_TEST_REQUIRE_TIERS=all (CI) or a
 comma-separated list of tiers turns that into an error before any test runs.
@@ -27,7 +28,9 @@ TEST_REDIS = os.environ.get("NEWSFLOW_TEST_REDIS", "redis://127.0.0.1:6379")
 TEST_AMQP = os.environ.get("NEWSFLOW_TEST_AMQP", "amqp://guest:guest@127.0.0.1:5672")
 BROKERS = ("redis", "rabbitmq")
 CHROMIUM = Path("/usr/bin/chromium")
-TIERS = ("rabbitmq", "browser")  # Redis is never left out: it is found or started
+REDIS_TOOLS = ("redis-server", "redis-cli", "redis-check-rdb")
+SYSTEM_PATH = "/usr/bin:/bin"  # the backup tests run the scripts with this PATH: the system's tools, not a venv's
+TIERS = ("rabbitmq", "browser", "redis-tools")  # Redis is never left out: it is found or started
 
 
 def redis_answers(url: str) -> bool:
@@ -56,6 +59,11 @@ def browser_missing() -> str | None:
     return None if os.access(CHROMIUM, os.X_OK) else f"no Chromium at {CHROMIUM} (apt-get install chromium)"
 
 
+def redis_tools_missing() -> str | None:
+    missing = [tool for tool in REDIS_TOOLS if not shutil.which(tool, path=SYSTEM_PATH)]
+    return f"{', '.join(missing)} not installed (apt-get install redis-server)" if missing else None
+
+
 @dataclass
 class Tiers:
     left_out: dict[str, str]  # tier -> why
@@ -65,7 +73,7 @@ class Tiers:
     @classmethod
     def find(cls) -> Tiers:
         """What this machine can run; raises RuntimeError if a required tier cannot."""
-        found = {"rabbitmq": _rabbitmq_missing(), "browser": browser_missing()}
+        found = {"rabbitmq": _rabbitmq_missing(), "browser": browser_missing(), "redis-tools": redis_tools_missing()}
         tiers = cls({tier: why for tier, why in found.items() if why}, redis_answers(TEST_REDIS))
         required = os.environ.get("NEWSFLOW_TEST_REQUIRE_TIERS", "")
         names = TIERS if required == "all" else [name for name in required.split(",") if name]

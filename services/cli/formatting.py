@@ -6,7 +6,10 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 
-DELIVERY_STATUSES = ("succeeded", "retrying", "pending", "failed")
+from shared.contracts import DeliveryStatus
+
+# the delivery statuses in the order the subscriptions table shows them
+DELIVERY_STATUSES = (DeliveryStatus.SUCCEEDED, DeliveryStatus.RETRYING, DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 ENTITY_KINDS = ("people", "organisations", "places")
 
 

@@ -9,8 +9,8 @@ import click
 from services.cli import formatting as fmt
 from services.cli.client import Apis, path
 from services.cli.params import Since
+from shared.contracts import EventType
 
-EVENT_TYPES = ("article.published", "article.updated")
 # (field of `filters`, option, help); each option repeats: --topic medtop:11000000 --topic medtop:15000000
 FILTER_OPTIONS = (
     ("topics", "--topic", "IPTC Media Topic code, e.g. medtop:11000000 (its subtopics match too)."),
@@ -47,7 +47,9 @@ def list_subscriptions(apis: Apis) -> None:
 @subscriptions.command()
 @click.argument("url")
 @filter_options
-@click.option("--event-type", "event_types", multiple=True, type=click.Choice(EVENT_TYPES), help="Default: both.")
+@click.option(
+    "--event-type", "event_types", multiple=True, type=click.Choice(EventType.SUBSCRIBABLE), help="Default: both."
+)
 @click.option("--description")
 @click.pass_obj
 def create(apis: Apis, url: str, event_types: tuple[str, ...], description: str | None, **filters) -> None:
@@ -78,7 +80,7 @@ def show(apis: Apis, sub_id: str) -> None:
 @click.argument("sub_id")
 @click.option("--url")
 @click.option("--description")
-@click.option("--event-type", "event_types", multiple=True, type=click.Choice(EVENT_TYPES))
+@click.option("--event-type", "event_types", multiple=True, type=click.Choice(EventType.SUBSCRIBABLE))
 @click.option("--enable/--disable", "enabled", default=None, help="Re-enabling starts a clean health record.")
 @filter_options
 @click.option("--clear-filters", is_flag=True, help="Drop the filters not given (by default they are kept).")

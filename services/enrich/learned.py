@@ -47,14 +47,17 @@ def entity_model() -> Model:
     return Model.from_json(json.loads(MODEL_PATH.read_text(encoding="utf-8")))
 
 
-def fit(rows: list[dict[str, float]], labels: list[str], seed: int = 0, c: float = 1.0) -> Model:
-    """Learn a Model from feature rows and their classes; the same input and seed give the same weights."""
+def fit(
+    rows: list[dict[str, float]], labels: list[str], seed: int = 0, c: float = 1.0, fit_intercept: bool = True
+) -> Model:
+    """Learn a Model from feature rows and their classes; the same input and seed give the same weights.
+    Without `fit_intercept`, the classes' shares among the rows are not learned as a prior."""
     from sklearn.feature_extraction import DictVectorizer  # training only: the service never imports it
     from sklearn.linear_model import LogisticRegression
 
     vectoriser = DictVectorizer()
     x = vectoriser.fit_transform(rows)
-    regression = LogisticRegression(C=c, max_iter=2000, random_state=seed).fit(x, labels)
+    regression = LogisticRegression(C=c, fit_intercept=fit_intercept, max_iter=2000, random_state=seed).fit(x, labels)
     coef, intercept = regression.coef_, regression.intercept_
     if len(regression.classes_) == 2:  # scikit-learn keeps one row for two classes: the second's against the first
         coef, intercept = [0 * coef[0], coef[0]], [0.0, intercept[0]]

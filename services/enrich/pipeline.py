@@ -53,23 +53,29 @@ def analyse(raw: dict) -> Analysis:
 def enrich(raw: dict) -> dict:
     """The finished article: `{"data": <IPTC ninjs 2.2 news item>, "enrichment": <Newsflow's extra analysis>}`."""
     a = analyse(raw)
-    title, text, language, nlp, doc = a.title, a.text, a.language, a.nlp, a.doc
+    title, text, language, doc = a.title, a.text, a.language, a.doc
     return finished_article(
         {**raw, "id": raw.get("id") or article_id({"source": "", **raw})},
         text,
         language,
         summary(_sentences(doc, text), title),
         resolve(a.candidates, entity_model()) if doc else {kind: [] for kind in KINDS},
-        subjects(_words(nlp, text, doc), _words(nlp, title)),
+        subjects(*topic_words(a)),
         keywords(text, language, names=[(e.start_char, e.end_char) for e in doc.ents] if doc else None),
     )
 
 
+def topic_words(a: Analysis) -> tuple[list[str], list[str]]:
+    """The words topics are matched on: the body's and the headline's."""
+    return _words(a.nlp, a.text, a.doc), _words(a.nlp, a.title)
+
+
 def _words(nlp: Language | None, text: str, doc: Doc | None = None) -> list[str]:
-    """What topics are matched on: lower-case lemmas of content words where a model exists, else plain words."""
+    """What topics are matched on: lower-case content words where a model exists (lemmas where it lemmatises, see
+    `nlp`), else plain words."""
     if nlp is None:
         return re.findall(r"\w+", text.lower())
-    return [t.lemma_.lower() for t in (doc or nlp(text)) if t.is_alpha and not t.is_stop]
+    return [(t.lemma_ or t.text).lower() for t in (doc or nlp(text)) if t.is_alpha and not t.is_stop]
 
 
 def _sentences(doc: Doc | None, text: str) -> list[str]:

@@ -1,50 +1,37 @@
-"""Celery entrypoint of enrich: load by id, call the pipeline, store (which hands the version on to publish
-through the publish outbox, in the same script)."""
+"""Celery entrypoint of enrich: the message in, the use case (services/enrich/usecases.py), its duration out."""
 
 from __future__ import annotations
 
-import logging
 import time
-from functools import lru_cache
+from functools import cache
 
 import redis
 from celery import shared_task
 
-from services.enrich.cleaning import NothingToEnrich
-from services.enrich.pipeline import enrich
+from services.enrich.bootstrap import bootstrap
+from services.enrich.usecases import EnrichArticle, Enricher, Outcome, enrich_article
 from shared.config import Settings
+from shared.contracts import Task
+from shared.logs import current_request_id
 from shared.metrics import ENRICH_DURATION, PipelineMetrics
-from shared.store import ArticleStore, connect
-
-log = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=1)
-def store() -> ArticleStore:
-    settings = Settings.from_env()
-    return ArticleStore(connect(settings.redis_url), settings.stuck_after_s, keep_raw=settings.keep_raw)
+@cache
+def enricher() -> Enricher:
+    return bootstrap(Settings.from_env())
 
 
 @shared_task(
-    name="enrich.article",
+    name=Task.ENRICH_ARTICLE,
     acks_late=True,
     autoretry_for=(redis.RedisError,),
     retry_backoff=2,
     retry_jitter=True,
     max_retries=5,
 )
-def enrich_article(article_id: str, version: int) -> None:
-    started, articles = time.perf_counter(), store()
-    if not articles.start_enriching(article_id, version):
-        log.info("skip %s v%s: stale version or already enriched", article_id, version)
-        return
-    status, raw = articles.status(article_id), articles.raw(article_id)
-    try:
-        article = enrich({**raw, "id": article_id, "version": version, "received_at": status["version_received_at"]})
-    except NothingToEnrich as exc:
-        articles.fail(article_id, version, str(exc))
-        log.warning("article %s v%s failed permanently: %s", article_id, version, exc)
-        return
-    if articles.save_enriched(article_id, version, article):
-        PipelineMetrics(articles.redis).observe(ENRICH_DURATION, time.perf_counter() - started)
-        log.info("enriched %s v%s", article_id, version)
+def enrich_article_task(article_id: str, version: int) -> None:
+    started, e = time.perf_counter(), enricher()
+    # the request id came in the message's headers (shared/celery_app.py binds it)
+    command = EnrichArticle(article_id, version, current_request_id() or "")
+    if enrich_article(e, command) is Outcome.ENRICHED:
+        PipelineMetrics(e.store.redis).observe(ENRICH_DURATION, time.perf_counter() - started)

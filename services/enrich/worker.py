@@ -14,6 +14,9 @@ settings = Settings.from_env()
 configure_logging(settings.log_level)
 celery = make_celery("enrich", settings)
 celery.conf.imports = ("services.enrich.tasks",)
+# A pool process loads the models before it says it is up (below), several seconds on a busy host: within Celery's
+# default 4 s wait it would be killed and forked again, over and over.
+celery.conf.worker_proc_alive_timeout = 60
 
 # English with a person and places: one enrich() of it loads what the pipeline loads lazily.
 WARM_UP_ARTICLE = {

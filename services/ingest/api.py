@@ -9,6 +9,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from services.ingest.idempotency import KeyInFlight, KeyReused
 from services.ingest.usecases import Receipt, accept_article, accept_batch
+from shared.contracts import ArticleState
 from shared.openapi import HEALTH, Operation, path_parameter
 from shared.schemas import ArticleIn, ArticleStatus, BatchIn, BatchResult
 from shared.schemas import Receipt as ReceiptSchema
@@ -111,7 +112,7 @@ def _receipt_body(receipt: Receipt) -> dict:
     body = {"id": receipt.article_id, "version": receipt.version, "links": {"self": link}}
     if receipt.duplicate:
         return {**body, "status": _ctx().store.status(receipt.article_id)["status"], "duplicate": True}
-    return {**body, "status": "received"}
+    return {**body, "status": ArticleState.RECEIVED}
 
 
 @bp.post("/articles")
@@ -120,7 +121,7 @@ def post_article():
 
     def handle():
         _admit(1)
-        receipt = accept_article(_ctx().store, payload, source=g.principal)
+        receipt = accept_article(_ctx().store, payload, g.principal, g.request_id)
         body = _receipt_body(receipt)
         return (body, 200, {}) if receipt.duplicate else (body, 202, {"Location": body["links"]["self"]})
 
@@ -134,7 +135,7 @@ def post_batch():
     def handle():
         _admit(len(items))
         results = []
-        for outcome in accept_batch(_ctx().store, items, source=g.principal):
+        for outcome in accept_batch(_ctx().store, items, g.principal, g.request_id):
             if isinstance(outcome, Receipt):
                 result = {
                     "status": 200 if outcome.duplicate else 202,

@@ -25,6 +25,7 @@ from services.publish.schemas import (
     SubscriptionWithSecret,
 )
 from services.publish.ssrf import UnsafeURL
+from shared.contracts import EventType
 from shared.openapi import HEALTH, Operation, path_parameter
 from shared.web import Problem, json_body, problem_response
 
@@ -48,7 +49,7 @@ OPERATIONS = [
         "/v1/subscriptions", "post", "Subscribe a webhook URL; the answer holds its secret",
         {201: SubscriptionWithSecret, 409: None, **_BODY, **_ANY}, body=SubscriptionIn, example={
             "url": "https://hooks.example.com/newsflow", "description": "Portugal desk",
-            "event_types": ["article.published"], "filters": {"places": ["PT"], "topics": ["medtop:16000000"]},
+            "event_types": [EventType.PUBLISHED], "filters": {"places": ["PT"], "topics": ["medtop:16000000"]},
         },
     ),
     Operation(

@@ -14,14 +14,15 @@ import aiohttp
 from services.publish.consumers import consumer_enabled
 from services.publish.delivery import Attempt, next_delay, post
 from services.publish.health import HALF_OPEN, OPEN, Health, after_attempt, circuit, should_disable
-from services.publish.model import FAILED, RETRYING, SUCCEEDED, Delivery
+from services.publish.model import Delivery
 from services.publish.publisher import Publisher
 from services.publish.repository import AttemptContext
 from services.publish.signing import live_secrets, webhook_headers
 from services.publish.subscriptions import disable
+from shared.contracts import DeliveryStatus
 from shared.logs import bind
 from shared.metrics import ACCEPT_TO_DELIVERED, DELIVERIES, DELIVERY_ATTEMPT_DURATION, Batch, PipelineMetrics
-from shared.store import iso
+from shared.times import iso
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +67,14 @@ def triage(p: Publisher, claimed: list[Delivery]) -> tuple[list[Ready], list[Rea
             in_line.append(Ready(delivery, ctx.sub, ctx.payload))
         elif isinstance(wait, str):
             failed += 1
-            ended = delivery.due_at(None, status=FAILED, error=wait, redeliver=False)
+            ended = delivery.due_at(None, status=DeliveryStatus.FAILED, error=wait, redeliver=False)
             back.append((ended, None, delivery.status, ctx.slot))
         else:
             back.append((delivery.due_at(wait), wait, delivery.status, ctx.slot))
     if back:
         p.repo.put_back(back, [], p.lease_s)
     if failed:
-        PipelineMetrics(p.store.redis).count(DELIVERIES, failed, outcome=FAILED)
+        PipelineMetrics(p.store.redis).count(DELIVERIES, failed, outcome=DeliveryStatus.FAILED)
     return ready, in_line
 
 
@@ -115,13 +116,16 @@ def after_attempt_of(p: Publisher, delivery: Delivery, attempt: Attempt) -> Deli
     """The delivery with `attempt` logged: succeeded, failed for good, or retrying at its next time."""
     s = p.settings
     attempts = (*delivery.attempts, attempt.as_dict())
-    due_at, status = None, FAILED  # 410: the endpoint is gone; a redelivery is one attempt, not a schedule
+    due_at, status = (
+        None,
+        DeliveryStatus.FAILED,
+    )  # 410: the endpoint is gone; a redelivery is one attempt, not a schedule
     if attempt.succeeded:
-        status = SUCCEEDED
+        status = DeliveryStatus.SUCCEEDED
     elif attempt.status_code != 410 and not delivery.redeliver:
         delay = next_delay(attempt, len(attempts), s.webhook_retry_schedule, s.webhook_min_backoff_s)
         if delay is not None:
-            due_at, status = attempt.ended + delay, RETRYING
+            due_at, status = attempt.ended + delay, DeliveryStatus.RETRYING
     return delivery.due_at(due_at, status=status, attempts=attempts, redeliver=False)
 
 
@@ -154,7 +158,7 @@ def record_and_claim(
     results, claimed = p.repo.finish_and_claim(outcomes, p.breaker.window, p.lease_s, room, call_up, metrics)
     for after, (ready, attempt, _), (recent, health) in zip(afters, finished, results, strict=True):
         _log_attempt(after, attempt)
-        _judge_endpoint(p, ready.sub, attempt, recent, health)
+        judge_endpoint(p, ready.sub, attempt, recent, health)
     return claimed
 
 
@@ -170,7 +174,7 @@ def _log_attempt(delivery: Delivery, attempt: Attempt) -> None:
     log.info("delivery %s attempt %d: %s", delivery.id, len(delivery.attempts), attempt.error or "ok")
 
 
-def _judge_endpoint(p: Publisher, sub: dict, attempt: Attempt, outcomes: list[bool], health: Health) -> None:
+def judge_endpoint(p: Publisher, sub: dict, attempt: Attempt, outcomes: list[bool], health: Health) -> None:
     now = time.time()
     verdict = after_attempt(attempt.succeeded, outcomes, health, p.breaker, now)
     if verdict.close:

@@ -8,7 +8,7 @@ import time
 from services.publish.auth import Principal
 from services.publish.consumers import access
 from services.publish.publisher import Publisher
-from shared.store import iso
+from shared.times import iso
 
 log = logging.getLogger(__name__)
 

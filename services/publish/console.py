@@ -17,8 +17,8 @@ from services.publish import queries, subscriptions
 from services.publish.model import Delivery
 from services.publish.publisher import Conflict, NotFound, Publisher
 from services.publish.replay import redeliver as redeliver_now
-from shared.celery_app import QUEUES
-from shared.store import iso
+from shared.contracts import QUEUES
+from shared.times import iso
 from shared.web import Problem, key_lookup
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")

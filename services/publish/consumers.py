@@ -20,7 +20,7 @@ from services.publish.access_repository import AccessRepository
 from services.publish.auth import CONSUMER, OPERATOR, Principal, digest, key_id_of, matches, new_key
 from services.publish.model import Delivery
 from services.publish.publisher import NotFound, Publisher
-from shared.store import iso
+from shared.times import iso
 
 MAX_LIVE_KEYS = 2  # the current key and the one replacing it
 

@@ -12,7 +12,7 @@ from email.utils import parsedate_to_datetime
 import aiohttp
 
 from services.publish.ssrf import UnsafeAddress
-from shared.store import iso
+from shared.times import iso
 
 RESPONSE_EXCERPT_BYTES = 2048
 # Statuses that ask the sender to slow down, as timeouts do: the retry waits at least the minimum backoff.

@@ -11,13 +11,11 @@ from services.publish.feed import article_index
 from services.publish.matching import matching
 from services.publish.model import Delivery
 from services.publish.publisher import Publisher
-from shared.logs import current_request_id
+from shared.contracts import EventType
 from shared.metrics import FANOUT_DURATION, PipelineMetrics
-from shared.store import iso
+from shared.times import iso
 
 log = logging.getLogger(__name__)
-
-PUBLISHED_EVENT, UPDATED_EVENT = "article.published", "article.updated"
 
 
 def delivery_id(sub_id: str, article_id: str, version: int, event_type: str, replay_id: str = "") -> str:
@@ -67,7 +65,7 @@ def publish_articles(p: Publisher, refs: list[tuple[str, int, str | None]]) -> i
     subscriptions = p.repo.subscriptions()
     payloads, deliveries, published = [], [], []
     for article in found:
-        event_type = UPDATED_EVENT if article.update else PUBLISHED_EVENT
+        event_type = EventType.UPDATED if article.update else EventType.PUBLISHED
         payloads.append((article.article_id, article.version, webhook_body(event_type, article.article)))
         # kept with each delivery for its log lines and the accept-to-delivered latency, retries included
         trace = {"request_id": request_ids[(article.article_id, article.version)] or None}
@@ -86,9 +84,9 @@ def publish_articles(p: Publisher, refs: list[tuple[str, int, str | None]]) -> i
     return created
 
 
-def publish_article(p: Publisher, article_id: str, version: int) -> int:
+def publish_article(p: Publisher, article_id: str, version: int, request_id: str | None) -> int:
     """One article version (the publish.article task, which a release before the publish outbox sent)."""
-    return publish_articles(p, [(article_id, version, current_request_id())])
+    return publish_articles(p, [(article_id, version, request_id)])
 
 
 def drain_outbox(p: Publisher, batch: int) -> int:

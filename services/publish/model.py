@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-from shared.store import iso
+from shared.contracts import DeliveryStatus
+from shared.times import iso
 
-PENDING, RETRYING, SUCCEEDED, FAILED = "pending", "retrying", "succeeded", "failed"
-FINAL = frozenset({SUCCEEDED, FAILED})
 # stored only when set, so a delivery's JSON carries what it always carried
 _OPTIONAL = ("replay_id", "error", "redeliver", "request_id", "accepted_ts")
 
@@ -19,7 +18,7 @@ class Delivery:
     article_id: str
     version: int
     event_type: str
-    status: str = PENDING
+    status: str = DeliveryStatus.PENDING
     created_ts: float = 0.0
     created_at: str | None = None
     next_attempt_ts: float | None = None
@@ -45,7 +44,7 @@ class Delivery:
 
     @property
     def final(self) -> bool:
-        return self.status in FINAL
+        return self.status in DeliveryStatus.FINAL
 
     def due_at(self, when: float | None, **changes) -> Delivery:
         """This delivery with its next attempt at `when` (None: no further attempt) and any other changes."""

@@ -24,8 +24,9 @@ from services.publish.consumers import QuotaExceeded
 from services.publish.publisher import Conflict, NotFound, Publisher
 from services.publish.replay import redeliver as redeliver_now
 from services.publish.sample_event import send_test_event
-from services.publish.schemas import EVENT_TYPES, SubscriptionIn
+from services.publish.schemas import SubscriptionIn
 from services.publish.ssrf import UnsafeURL
+from shared.contracts import EventType
 from shared.web import Problem
 
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templates")
@@ -89,7 +90,7 @@ def _render(notice: dict | None = None, status: int = 200):
         sub["deliveries"] = [_with_excerpts(d) for d in page]
     consumer = consumers.consumer(p, who.consumer_id)
     return render_template(
-        "portal.html", consumer=consumer, subscriptions=subs, event_types=EVENT_TYPES, notice=notice
+        "portal.html", consumer=consumer, subscriptions=subs, event_types=EventType.SUBSCRIBABLE, notice=notice
     ), status
 
 
@@ -149,7 +150,7 @@ def create():
     def run(who: Principal):
         form = request.form
         data = {"url": form.get("url", ""), "description": form.get("description", "")}
-        data["event_types"] = form.getlist("event_types") or list(EVENT_TYPES)
+        data["event_types"] = form.getlist("event_types") or list(EventType.SUBSCRIBABLE)
         filters = {name: _values(form.get(name, "")) for name in FILTER_FIELDS}
         data["filters"] = {name: values for name, values in filters.items() if values}
         loaded = SubscriptionIn().load(data)

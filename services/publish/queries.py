@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from services.publish import feed
-from services.publish.model import FAILED, RETRYING, Delivery
+from services.publish.model import Delivery
 from services.publish.publisher import NotFound, Publisher
+from shared.contracts import DeliveryStatus
 
 FEED_WALK_BUDGET = 5000  # index entries one Redis script call looks at, so no call blocks Redis for long
 
@@ -75,7 +76,11 @@ def deliveries_page(p: Publisher, sub_id: str, status: str | None, limit: int, c
 
 def failing_deliveries(p: Publisher, sub_id: str, limit: int) -> list[Delivery]:
     """The newest `limit` retrying and the newest `limit` failed deliveries of a subscription."""
-    return [d for status in (RETRYING, FAILED) for d in p.repo.delivery_page(sub_id, status, limit, None)[0]]
+    return [
+        d
+        for status in (DeliveryStatus.RETRYING, DeliveryStatus.FAILED)
+        for d in p.repo.delivery_page(sub_id, status, limit, None)[0]
+    ]
 
 
 def delivery(p: Publisher, delivery_id: str) -> Delivery:

@@ -9,10 +9,11 @@ import time
 
 from services.publish.fanout import new_delivery
 from services.publish.matching import article_facets, matches
-from services.publish.model import PENDING, Delivery
+from services.publish.model import Delivery
 from services.publish.publisher import Conflict, NotFound, Publisher
 from services.publish.subscriptions import subscription
-from shared.store import iso
+from shared.contracts import DeliveryStatus
+from shared.times import iso
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def redeliver(p: Publisher, delivery_id: str) -> Delivery:
         if sub is None or not sub["enabled"]:
             raise Conflict(_DISABLED)
         now = time.time()
-        again = {"status": PENDING, "redeliver": True} if delivery.final else {}
+        again = {"status": DeliveryStatus.PENDING, "redeliver": True} if delivery.final else {}
         delivery = delivery.due_at(now, **again)
         p.repo.save_delivery(delivery, now)
     finally:

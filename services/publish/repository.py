@@ -38,8 +38,7 @@ import redis
 from services.publish.health import Health
 from services.publish.model import Delivery
 from shared.compact import pack, unpack
-
-STATUSES = ("pending", "retrying", "succeeded", "failed")
+from shared.contracts import DeliveryStatus
 
 # Claim due deliveries under a lease: each one's lock taken and its due time pushed to the lease's end, so
 # an engine that dies holding it costs a lease of latency, never the delivery. Returns id, JSON pairs.
@@ -254,7 +253,7 @@ class PublishRepository:
         with self.redis.pipeline() as pipe:
             pipe.delete(self._key("sub", sub_id))
             pipe.zrem(self._key("subs"), sub_id)
-            pipe.delete(*[self._key("sub", sub_id, "deliveries", status) for status in STATUSES])
+            pipe.delete(*[self._key("sub", sub_id, "deliveries", status) for status in DeliveryStatus.ALL])
             pipe.delete(*self._health_keys(sub_id))
             return bool(pipe.execute()[0])
 
@@ -326,7 +325,7 @@ class PublishRepository:
     # deliveries
     def _status_index(self, pipe, delivery: Delivery, was: str | None = None) -> None:
         sub_id, delivery_id = delivery.subscription_id, delivery.id
-        for status in STATUSES if was is None else {was, delivery.status}:
+        for status in DeliveryStatus.ALL if was is None else {was, delivery.status}:
             key = self._key("sub", sub_id, "deliveries", status)
             if status == delivery.status:
                 pipe.zadd(key, {delivery_id: delivery.created_ts})

@@ -12,9 +12,9 @@ from services.publish.delivery import Attempt, post
 from services.publish.publisher import Publisher
 from services.publish.signing import live_secrets, webhook_headers
 from services.publish.transport import webhook_client
-from shared.store import iso
+from shared.contracts import EventType
+from shared.times import iso
 
-TEST_EVENT = "article.test"
 SAMPLE_ARTICLE = {  # a valid IPTC ninjs 2.2 document, written for this purpose
     "uri": "urn:newsflow:article:sample",
     "version": "1",
@@ -38,7 +38,7 @@ SAMPLE_ARTICLE = {  # a valid IPTC ninjs 2.2 document, written for this purpose
 
 
 def sample_body(now: float) -> str:
-    return json.dumps({"type": TEST_EVENT, "timestamp": iso(now), "data": SAMPLE_ARTICLE})
+    return json.dumps({"type": EventType.TEST, "timestamp": iso(now), "data": SAMPLE_ARTICLE})
 
 
 def send_test_event(p: Publisher, sub: dict) -> Attempt:

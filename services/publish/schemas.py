@@ -9,9 +9,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from services.enrich.topics import NAMES as TOPIC_NAMES
 from services.publish.matching import topic_code
-from services.publish.repository import STATUSES
+from shared.contracts import DeliveryStatus, EventType
 
-EVENT_TYPES = ("article.published", "article.updated")
 MAX_FILTER_VALUES = 100
 
 
@@ -35,7 +34,9 @@ def _url(**kwargs) -> fields.Url:
 
 
 def _event_types(**kwargs) -> fields.List:
-    return fields.List(fields.String(validate=validate.OneOf(EVENT_TYPES)), validate=validate.Length(min=1), **kwargs)
+    return fields.List(
+        fields.String(validate=validate.OneOf(EventType.SUBSCRIBABLE)), validate=validate.Length(min=1), **kwargs
+    )
 
 
 class Filters(Schema):
@@ -66,7 +67,7 @@ class SubscriptionIn(Schema):
 
     url = _url(required=True)
     description = fields.String(validate=validate.Length(max=500), load_default="")
-    event_types = _event_types(load_default=lambda: list(EVENT_TYPES))
+    event_types = _event_types(load_default=lambda: list(EventType.SUBSCRIBABLE))
     filters = fields.Nested(Filters, load_default=lambda: Filters().load({}))
 
 
@@ -100,7 +101,7 @@ class DeliveriesQuery(Schema):
     class Meta:
         unknown = RAISE
 
-    status = fields.String(validate=validate.OneOf(STATUSES), load_default=None)
+    status = fields.String(validate=validate.OneOf(DeliveryStatus.ALL), load_default=None)
     limit = fields.Integer(validate=validate.Range(min=1, max=200), load_default=50)
     cursor = fields.String(validate=validate.Length(min=1, max=500), load_default=None)
 
@@ -157,7 +158,7 @@ class Subscription(_Closed):
     id = fields.String(required=True)
     url = fields.String(required=True)
     description = fields.String(required=True)
-    event_types = fields.List(fields.String(validate=validate.OneOf(EVENT_TYPES)), required=True)
+    event_types = fields.List(fields.String(validate=validate.OneOf(EventType.SUBSCRIBABLE)), required=True)
     filters = fields.Nested(Filters, required=True)
     enabled = fields.Boolean(required=True)
     disabled_reason = fields.String(required=True, allow_none=True)
@@ -191,8 +192,8 @@ class Delivery(_Closed):
     subscription_id = fields.String(required=True)
     article_id = fields.String(required=True)
     version = fields.Integer(required=True)
-    event_type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
-    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    event_type = fields.String(required=True, validate=validate.OneOf(EventType.SUBSCRIBABLE))
+    status = fields.String(required=True, validate=validate.OneOf(DeliveryStatus.ALL))
     created_at = _when(required=True)
     next_attempt_at = _when(required=True, allow_none=True)
     attempts = fields.List(fields.Nested(Attempt), required=True)

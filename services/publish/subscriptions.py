@@ -10,7 +10,7 @@ from services.publish.health import Health, public_health
 from services.publish.publisher import NotFound, Publisher
 from services.publish.signing import new_secret, rotated
 from services.publish.ssrf import check_webhook_url, dev_mode_warnings
-from shared.store import iso
+from shared.times import iso
 
 log = logging.getLogger(__name__)
 

@@ -6,26 +6,36 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from shared.store import ENRICHED, ArticleStore
+from shared.contracts import ArticleState, Task
+from shared.store import ArticleStore
 
 log = logging.getLogger(__name__)
 
-NEXT_TASK = {"received": "enrich.article", "enriching": "enrich.article"}
+
+@dataclass(frozen=True)
+class Sweeper:
+    """What the sweep is given, wired once per process by `services.scheduler.bootstrap.bootstrap`."""
+
+    store: ArticleStore
+    send_task: Callable[[str, list], None]  # (task name, its arguments): onto the broker
+    interval_s: float  # SWEEP_INTERVAL_S
+    retention_s: float  # ARTICLE_RETENTION_S
 
 
-def sweep(store: ArticleStore, send_task: Callable[[str, list], None], interval_s: float, retention_s: float) -> int:
+def sweep(s: Sweeper) -> int:
     """Re-enqueue what is stuck (an enriched article back into the publish outbox the delivery engines drain) and
     delete what is past retention; the number re-enqueued."""
-    if not store.take_sweep_turn(interval_s):  # another scheduler swept within this interval
+    if not s.store.take_sweep_turn(s.interval_s):  # another scheduler swept within this interval
         return 0
-    stuck = store.overdue()
+    stuck = s.store.overdue()
     for article in stuck:
-        if article.state != ENRICHED:
-            send_task(NEXT_TASK[article.state], [article.article_id, article.version])
+        if article.state != ArticleState.ENRICHED:  # received or enriching: enrich it (again)
+            s.send_task(Task.ENRICH_ARTICLE, [article.article_id, article.version])
         log.warning("re-enqueued %s v%s stuck in %s", article.article_id, article.version, article.state)
-    store.hand_to_publish([(a.article_id, a.version) for a in stuck if a.state == ENRICHED])
-    expired = store.expire_published(time.time() - retention_s)
+    s.store.hand_to_publish([(a.article_id, a.version) for a in stuck if a.state == ArticleState.ENRICHED])
+    expired = s.store.expire_published(time.time() - s.retention_s)
     if expired:
         log.info("deleted %d article(s) past retention", expired)
     return len(stuck)

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
+from shared.contracts import ArticleState, DeliveryStatus, EventType
 from tests.conftest import INGEST_KEY, PUBLISH_KEY
 from tests.helpers import SEED_ARTICLE, free_port, wait_for
 
@@ -92,7 +93,7 @@ def test_missing_api_key_is_a_usage_error_naming_the_variable():
 
 def test_listen_prints_a_verified_article_and_refuses_a_forged_one():
     port = free_port()
-    body = json.dumps({"type": "article.published", "timestamp": "2026-11-26T12:00:00Z", "data": {
+    body = json.dumps({"type": EventType.PUBLISHED, "timestamp": "2026-11-26T12:00:00Z", "data": {
         "uri": "urn:newsflow:article:a1", "version": "1",
         "headlines": [{"role": "main", "value": "Tram line approved"}],
         "people": [{"name": "Claire Dubois"}], "places": [{"name": "Lyon"}],
@@ -151,14 +152,16 @@ def test_cli_submits_files_and_a_listener_sees_them_then_inspects_redelivers_rep
         assert f"urn:newsflow:article:{seed_id}" in listener.text() and "(signature verified)" in listener.text()
 
         def all_published() -> bool:
-            return all(ingest.get(f"/v1/articles/{i}").json()["status"] == "published" for i in accepted.values())
+            return all(
+                ingest.get(f"/v1/articles/{i}").json()["status"] == ArticleState.PUBLISHED for i in accepted.values()
+            )
 
         wait_for(all_published, 180, "every accepted article to be published")
         status = newsflow("status", seed_id, env=env)
         assert status.returncode == 0 and re.search(r"^status\s+published$", status.stdout, re.M)
 
         def seed_delivery() -> str | None:
-            log = newsflow("deliveries", sub_id, "--status", "succeeded", "--limit", "200", env=env).stdout
+            log = newsflow("deliveries", sub_id, "--status", DeliveryStatus.SUCCEEDED, "--limit", "200", env=env).stdout
             found = re.search(rf"^(\S+)\s+succeeded\s+article\.published\s+{seed_id}\s", log, re.M)
             return found and found.group(1)
 

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
+from shared.contracts import ArticleState, DeliveryStatus
 from tests.conftest import PUBLISH_KEY
 from tests.helpers import Receiver, free_port, seed_article, wait_for
 
@@ -33,7 +34,9 @@ def test_console_shows_a_failed_delivery_and_redelivers_it_with_the_same_webhook
         article_id = ingest.post("/v1/articles", json=seed_article()).json()["id"]
         failed_log = f"/v1/subscriptions/{sub['id']}/deliveries"
         [failed] = wait_for(
-            lambda: publish.get(failed_log, params={"status": "failed"}).json()["items"], 120, "the failed delivery"
+            lambda: publish.get(failed_log, params={"status": DeliveryStatus.FAILED}).json()["items"],
+            120,
+            "the failed delivery",
         )
         article = publish.get(f"/v1/articles/{article_id}").json()["data"]
 
@@ -41,7 +44,7 @@ def test_console_shows_a_failed_delivery_and_redelivers_it_with_the_same_webhook
         page = context.new_page()
         page.goto(f"{publish.base_url}/console")
 
-        published = page.locator("#pipeline-counts tr", has_text="published").locator("td.num")
+        published = page.locator("#pipeline-counts tr", has_text=ArticleState.PUBLISHED).locator("td.num")
         assert published.inner_text() == "1"
         queues = page.locator("#queue-depths tr td:first-child").all_inner_texts()
         assert queues == ["enrich", "publish", "ops"]
@@ -55,7 +58,7 @@ def test_console_shows_a_failed_delivery_and_redelivers_it_with_the_same_webhook
         section = page.locator(f"[data-subscription='{sub['id']}']")
         assert "console test" in section.inner_text() and "failing since" in section.inner_text()
         failure = section.locator(f"[data-delivery='{failed['id']}']")
-        assert failure.locator("td").nth(2).inner_text() == "failed"
+        assert failure.locator("td").nth(2).inner_text() == DeliveryStatus.FAILED
         assert failure.locator("td").nth(3).inner_text() == "2" and "HTTP 500" in failure.inner_text()
 
         page.screenshot(path=tmp_path / "console-failed.png", full_page=True)

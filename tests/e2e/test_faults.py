@@ -11,9 +11,10 @@ import pytest
 from celery import Celery
 from standardwebhooks import Webhook
 
-from services.publish.fanout import PUBLISHED_EVENT, delivery_id
+from services.publish.fanout import delivery_id
 from shared.celery_app import make_celery, queue_depth
 from shared.config import Settings
+from shared.contracts import ArticleState, DeliveryStatus, EventType, Task
 from shared.store import ArticleStore, connect
 from tests.faults import Cable, Ledger, RedisServer, Stream, corpus_articles
 from tests.helpers import Processes, Receiver, wait_for
@@ -82,9 +83,13 @@ def idle(stack: Stack, ledger: Ledger) -> bool:
     if not ledger.settled():
         return False
     counts = stack.store.state_counts()
-    if counts["received"] + counts["enriching"] + counts["enriched"]:
+    if counts[ArticleState.RECEIVED] + counts[ArticleState.ENRICHING] + counts[ArticleState.ENRICHED]:
         return False
-    if any(deliveries(stack, sub.id, status) for sub in ledger.subscribers for status in ("pending", "retrying")):
+    if any(
+        deliveries(stack, sub.id, status)
+        for sub in ledger.subscribers
+        for status in (DeliveryStatus.PENDING, DeliveryStatus.RETRYING)
+    ):
         return False
     return not any(queue_depth(stack.celery, queue) for queue in ("enrich", "publish"))
 
@@ -119,8 +124,10 @@ def assert_promise_kept(stack: Stack, ledger: Ledger, supervised: bool = False) 
     assert ledger.missing() == []
     assert ledger.duplicates() == []
     assert [sub.unverified for sub in ledger.subscribers] == [0] * len(ledger.subscribers)
-    assert stack.store.state_counts()["failed"] == 0
-    assert [deliveries(stack, sub.id, "failed") for sub in ledger.subscribers] == [[]] * len(ledger.subscribers)
+    assert stack.store.state_counts()[ArticleState.FAILED] == 0
+    assert [deliveries(stack, sub.id, DeliveryStatus.FAILED) for sub in ledger.subscribers] == [[]] * len(
+        ledger.subscribers
+    )
 
 
 def assert_refusals_are_problems(stream: Stream) -> None:
@@ -139,9 +146,9 @@ def test_enrich_worker_killed_mid_task_then_restarted_delivers_every_article_onc
         ledger.subscribe(s.publish, receiver)
         for article in corpus_articles(12, texts_each=3):  # about a second each to enrich
             assert ledger.post(s.ingest, article).status_code == 202
-        wait_for(lambda: s.store.state_counts()["enriching"], 120, "an article being enriched", 0.02)
+        wait_for(lambda: s.store.state_counts()[ArticleState.ENRICHING], 120, "an article being enriched", 0.02)
         s.processes.kill("enrich")
-        assert s.store.state_counts()["enriching"] == 1, "the worker was killed mid-task"
+        assert s.store.state_counts()[ArticleState.ENRICHING] == 1, "the worker was killed mid-task"
         s.processes.start("enrich")
         assert_promise_kept(s, ledger)
 
@@ -155,10 +162,10 @@ def test_delivery_engine_killed_mid_delivery_then_restarted_delivers_every_artic
         wait_for(lambda: receiver.in_progress, 120, "a delivery in flight", 0.02)
         s.processes.kill("deliver")
         cut_short = receiver.received[-1].headers["webhook-id"]
-        assert cut_short not in {d["id"] for d in deliveries(s, sub_id, "succeeded")}
+        assert cut_short not in {d["id"] for d in deliveries(s, sub_id, DeliveryStatus.SUCCEEDED)}
         s.processes.start("deliver")
         assert_promise_kept(s, ledger)
-        assert cut_short in {d["id"] for d in deliveries(s, sub_id, "succeeded")}
+        assert cut_short in {d["id"] for d in deliveries(s, sub_id, DeliveryStatus.SUCCEEDED)}
 
 
 def test_delivery_engine_killed_mid_batch_of_500_in_flight_sends_each_again_under_its_one_webhook_id(stack):
@@ -173,7 +180,7 @@ def test_delivery_engine_killed_mid_batch_of_500_in_flight_sends_each_again_unde
             secrets[sub["id"]] = sub["secret"]
         response = s.ingest.post("/v1/articles", json=next(corpus_articles(1)))
         article_id, version = response.json()["id"], response.json()["version"]
-        expected = {delivery_id(sub_id, article_id, version, PUBLISHED_EVENT): sub_id for sub_id in secrets}
+        expected = {delivery_id(sub_id, article_id, version, EventType.PUBLISHED): sub_id for sub_id in secrets}
         wait_for(lambda: receiver.in_progress >= 490, 120, "the batch in flight", 0.02)
         in_flight = receiver.in_progress
         s.processes.kill("deliver")
@@ -210,7 +217,7 @@ def test_redis_crashed_mid_stream_and_restarted_loses_no_accepted_article(stack,
         with Receiver() as receiver:
             ledger.subscribe(s.publish, receiver)
             with Stream(ledger, s.ingest, corpus_articles(40), rate=4) as upstream:
-                wait_for(lambda: s.store.state_counts()["published"] >= 5, 120, "the stream to be flowing")
+                wait_for(lambda: s.store.state_counts()[ArticleState.PUBLISHED] >= 5, 120, "the stream to be flowing")
                 server.crash()
                 server.start()
                 wait_for(lambda: upstream.done, 120, "the rest of the stream")
@@ -243,7 +250,9 @@ def test_subscriber_unreachable_for_a_while_gets_every_article_once_it_is_back(s
         cable.unplug()
         for article in corpus_articles(10):
             assert ledger.post(s.ingest, article).status_code == 202
-        wait_for(lambda: len(deliveries(s, sub_id, "retrying")) == 10, 120, "every delivery to have failed")
+        wait_for(
+            lambda: len(deliveries(s, sub_id, DeliveryStatus.RETRYING)) == 10, 120, "every delivery to have failed"
+        )
         cable.plug()
         assert_promise_kept(s, ledger)
 
@@ -260,14 +269,14 @@ def test_duplicate_task_messages_send_no_article_version_under_two_webhook_ids(s
         for article in corpus_articles(6):
             response = ledger.post(s.ingest, article)
             assert response.status_code == 202
-            send_twice("enrich.article", [response.json()["id"], response.json()["version"]])
+            send_twice(Task.ENRICH_ARTICLE, [response.json()["id"], response.json()["version"]])
 
         waiting = set(ledger.accepted)
 
         def publish_twice_once_enriched() -> bool:  # alongside the genuine publish.article
             for article_id, version in list(waiting):
-                if s.store.status(article_id)["status"] in ("enriched", "published"):
-                    send_twice("publish.article", [article_id, version])
+                if s.store.status(article_id)["status"] in (ArticleState.ENRICHED, ArticleState.PUBLISHED):
+                    send_twice(Task.PUBLISH_ARTICLE, [article_id, version])
                     waiting.discard((article_id, version))
             return not waiting
 
@@ -275,6 +284,6 @@ def test_duplicate_task_messages_send_no_article_version_under_two_webhook_ids(s
         assert_promise_kept(s, ledger)
 
         for article_id, version in ledger.accepted:  # and once more, after everything was delivered
-            send_twice("enrich.article", [article_id, version])
-            send_twice("publish.article", [article_id, version])
+            send_twice(Task.ENRICH_ARTICLE, [article_id, version])
+            send_twice(Task.PUBLISH_ARTICLE, [article_id, version])
         assert_promise_kept(s, ledger)

@@ -21,6 +21,7 @@ from services.publish.app import create_app as create_publish
 from services.publish.engine import STOP_S
 from shared.celery_app import make_celery
 from shared.config import Settings
+from shared.contracts import ArticleState, DeliveryStatus, Task
 from shared.store import ArticleStore, connect
 from tests.articles import finished
 from tests.conftest import INGEST_KEY, PUBLISH_KEY
@@ -120,15 +121,17 @@ def test_an_enrich_task_running_when_sigterm_arrives_is_finished_and_handed_on(s
     store = ArticleStore(connect(redis_url))
     worker = start("enrich")
     store.accept("long", next(corpus_articles(1, texts_each=20)), "h1")  # a second or more to enrich
-    make_celery("tests", Settings.from_env(worker.env)).send_task("enrich.article", args=["long", 1])
-    wait_for(lambda: store.status("long")["status"] == "enriching", 30, "the worker to start on the article")
+    make_celery("tests", Settings.from_env(worker.env)).send_task(Task.ENRICH_ARTICLE, args=["long", 1])
+    wait_for(lambda: store.status("long")["status"] == ArticleState.ENRICHING, 30, "the worker to start on the article")
 
     sent_at = worker.sigterm()
     code, took = worker.exited()
 
-    assert store.transition_times("long")["enriched"] > sent_at, "the task finished before SIGTERM: none in flight"
+    assert store.transition_times("long")[ArticleState.ENRICHED] > sent_at, (
+        "the task finished before SIGTERM: none in flight"
+    )
     assert code == 0 and took < GRACE_S, f"enrich exited {code} after {took:.1f} s"
-    assert store.status("long")["status"] == "enriched"
+    assert store.status("long")["status"] == ArticleState.ENRICHED
     assert [(a, v) for a, v, _ in store.take_publish_outbox(10)] == [("long", 1)]  # handed on to publish
 
 
@@ -160,7 +163,7 @@ def test_a_request_in_flight_when_sigterm_arrives_is_answered(start, name, redis
     assert code == 0 and took < GRACE_S, f"{name} exited {code} after {took:.1f} s"
     if name == "ingest":  # the outbox was flushed to the queue before the process went
         article_id = re.search(rb'"id": ?"(\w+)"', answer)[1].decode()
-        assert queued_messages(broker_url, "enrich") == [("enrich.article", [article_id, 1])]
+        assert queued_messages(broker_url, "enrich") == [(Task.ENRICH_ARTICLE, [article_id, 1])]
 
 
 def test_a_webhook_attempt_outlasting_the_engines_stop_budget_is_cancelled_and_handed_back(start, app_env):
@@ -186,7 +189,7 @@ def test_a_webhook_attempt_outlasting_the_engines_stop_budget_is_cancelled_and_h
     assert took > STOP_S - 1  # it did wait for the attempt first
     [sub] = api.get("/v1/subscriptions", headers=auth).get_json()["items"]
     [delivery] = api.get(f"/v1/subscriptions/{sub['id']}/deliveries", headers=auth).get_json()["items"]
-    assert delivery["status"] == "pending" and delivery["attempts"] == []
+    assert delivery["status"] == DeliveryStatus.PENDING and delivery["attempts"] == []
     assert store.redis.zscore("nf:due", delivery["id"]) <= time.time()
     assert not store.redis.exists(f"nf:delivery:{delivery['id']}:lock")
     assert not store.redis.zcard(f"nf:sub:{sub['id']}:inflight")  # its concurrency slot freed

@@ -12,6 +12,7 @@ import psutil
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from shared.contracts import ArticleState, DeliveryStatus, Task
 from tests.faults import corpus_articles
 from tests.helpers import Receiver, seed_article, wait_for
 
@@ -46,7 +47,11 @@ def post_and_deliver(ingest, publish, receiver, article: dict, request_id: str) 
     assert response.headers["X-Request-Id"] == request_id
     wait_for(lambda: receiver.received, 180, "the webhook delivery")
     deliveries = f"/v1/subscriptions/{sub['id']}/deliveries"
-    wait_for(lambda: publish.get(deliveries).json()["items"][0]["status"] == "succeeded", 60, "the delivery logged")
+    wait_for(
+        lambda: publish.get(deliveries).json()["items"][0]["status"] == DeliveryStatus.SUCCEEDED,
+        60,
+        "the delivery logged",
+    )
     return response.json()["id"]
 
 
@@ -72,20 +77,23 @@ def test_the_apis_serve_the_workers_metrics_for_every_stage_an_article_went_thro
     with Receiver() as receiver:
         post_and_deliver(ingest, publish, receiver, seed_article(), "metrics-run")
 
-    assert samples(ingest, "newsflow_articles")[("newsflow_articles", (("state", "published"),))] == 1
+    assert samples(ingest, "newsflow_articles")[("newsflow_articles", (("state", ArticleState.PUBLISHED),))] == 1
     assert ("newsflow_queue_depth", (("queue", "enrich"),)) in samples(ingest, "newsflow_queue_depth")
     enrich_counts = samples(ingest, "newsflow_enrich_duration_seconds")
     assert enrich_counts[("newsflow_enrich_duration_seconds_count", ())] == 1
     tasks = samples(ingest, "newsflow_tasks")
     # fan-out is no task any more (the publish outbox hands articles to the engine): its histogram below counts it
-    assert tasks[("newsflow_tasks_total", (("outcome", "success"), ("task", "enrich.article")))] >= 1
+    assert tasks[("newsflow_tasks_total", (("outcome", "success"), ("task", Task.ENRICH_ARTICLE)))] >= 1
     for histogram in (
         "newsflow_fanout_duration_seconds",
         "newsflow_delivery_attempt_duration_seconds",
         "newsflow_accept_to_delivered_seconds",
     ):
         assert samples(publish, histogram)[(f"{histogram}_count", ())] == 1, histogram
-    assert samples(publish, "newsflow_deliveries")[("newsflow_deliveries_total", (("outcome", "succeeded"),))] == 1
+    assert (
+        samples(publish, "newsflow_deliveries")[("newsflow_deliveries_total", (("outcome", DeliveryStatus.SUCCEEDED),))]
+        == 1
+    )
     assert samples(publish, "newsflow_subscriptions_disabled")[("newsflow_subscriptions_disabled", ())] == 0
     # each pipeline metric is served by one API only, so summing over both never double-counts
     assert samples(publish, "newsflow_tasks") == {} and samples(ingest, "newsflow_deliveries") == {}
@@ -103,14 +111,18 @@ def test_a_sigkilled_enrich_worker_shows_as_a_redelivery_in_metrics_and_an_error
         sub = publish.post("/v1/subscriptions", json={"url": receiver.url}).json()
         response = ingest.post("/v1/articles", json=big, headers={"X-Request-Id": "crash-run"})
         article_id = response.json()["id"]
-        wait_for(lambda: ingest.get(f"/v1/articles/{article_id}").json()["status"] == "enriching", 120, "enriching")
+        wait_for(
+            lambda: ingest.get(f"/v1/articles/{article_id}").json()["status"] == ArticleState.ENRICHING,
+            120,
+            "enriching",
+        )
         [victim] = pool_processes(psutil.Process(start_stack.processes.running["enrich"].pid))
         os.kill(victim.pid, signal.SIGKILL)
         wait_for(lambda: receiver.received, 240, "the delivery after the crash")
         assert publish.get(f"/v1/subscriptions/{sub['id']}/deliveries").json()["items"]
 
     redeliveries = samples(ingest, "newsflow_task_redeliveries")
-    assert redeliveries[("newsflow_task_redeliveries_total", (("task", "enrich.article"),))] == 1
+    assert redeliveries[("newsflow_task_redeliveries_total", (("task", Task.ENRICH_ARTICLE),))] == 1
     enrich_log = log_lines(tmp_path)["enrich"]
     lost = [line for line in enrich_log if line["level"] == "error" and "WorkerLostError" in line["event"]]
     assert lost, "the worker's death is not in the log"

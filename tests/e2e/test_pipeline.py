@@ -6,6 +6,7 @@ import time
 import pytest
 from standardwebhooks import Webhook
 
+from shared.contracts import ArticleState, DeliveryStatus, EventType
 from shared.openapi import json_schema
 from tests.articles import assert_finished_article
 from tests.helpers import Receiver, seed_article, wait_for
@@ -36,7 +37,7 @@ def test_seed_article_reaches_a_subscriber_signed_and_enriched(stack):
         [hook] = wait_for(lambda: receiver.received, 90, "the webhook")
         print(f"\nseed article: POST -> webhook {hook.at - posted_at:.2f} s")
         event = Webhook(sub["secret"]).verify(hook.body, hook.headers)
-        assert event["type"] == "article.published" and set(event) == {"type", "timestamp", "data", "enrichment"}
+        assert event["type"] == EventType.PUBLISHED and set(event) == {"type", "timestamp", "data", "enrichment"}
         assert_finished_article(event)
         article = event["data"]
         assert article["uri"] == f"urn:newsflow:article:{article_id}"
@@ -44,12 +45,14 @@ def test_seed_article_reaches_a_subscriber_signed_and_enriched(stack):
         assert "Taliban" in names(article, "organisations")
         assert {"Pakistan", "China", "Russia", "Afghanistan"} <= names(article, "places")
 
-        wait_for(lambda: ingest.get(f"/v1/articles/{article_id}").json()["status"] == "published", 10, "status")
+        wait_for(
+            lambda: ingest.get(f"/v1/articles/{article_id}").json()["status"] == ArticleState.PUBLISHED, 10, "status"
+        )
         served = publish.get(f"/v1/articles/{article_id}").json()
         assert served == {"data": article, "enrichment": event["enrichment"]}
         assert_finished_article(served)
         log = publish.get(f"/v1/subscriptions/{sub['id']}/deliveries").json()["items"]
-        assert [(d["id"], d["status"]) for d in log] == [(hook.headers["webhook-id"], "succeeded")]
+        assert [(d["id"], d["status"]) for d in log] == [(hook.headers["webhook-id"], DeliveryStatus.SUCCEEDED)]
 
 
 def test_an_html_article_is_published_as_valid_ninjs_with_its_enrichment_schema_served(stack):
@@ -98,7 +101,7 @@ def test_repost_is_a_duplicate_and_a_correction_is_published_as_an_update(stack)
         wait_for(lambda: len(receiver.received) == 2, 60, "the update webhook")
         first_hook, update = receiver.received
         event = Webhook(sub["secret"]).verify(update.body, update.headers)
-        assert event["type"] == "article.updated" and event["data"]["version"] == "2"
+        assert event["type"] == EventType.UPDATED and event["data"]["version"] == "2"
         assert "Porto" in names(event["data"], "places")
         assert update.headers["webhook-id"] != first_hook.headers["webhook-id"]
         time.sleep(1)

@@ -6,6 +6,7 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
+from shared.contracts import DeliveryStatus, EventType
 from tests.helpers import Receiver, Reply, seed_article, wait_for
 
 pytestmark = pytest.mark.slow
@@ -49,7 +50,11 @@ def test_a_consumer_manages_its_webhooks_in_the_portal_and_never_sees_another_co
         section = page.locator(f"[data-subscription='{sub_a['id']}']")
         assert "alpha wire" in section.inner_text() and "circuit closed" in section.inner_text()
         row = section.locator(f"[data-delivery='{delivery_a['id']}']")
-        assert "succeeded" in row.inner_text() and "HTTP 200" in row.inner_text() and "alpha got it" in row.inner_text()
+        assert (
+            DeliveryStatus.SUCCEEDED in row.inner_text()
+            and "HTTP 200" in row.inner_text()
+            and "alpha got it" in row.inner_text()
+        )
 
         def nothing_of_b() -> None:
             html = page.content()
@@ -60,7 +65,7 @@ def test_a_consumer_manages_its_webhooks_in_the_portal_and_never_sees_another_co
         section.get_by_role("button", name="Send test event").click()
         assert "HTTP 200" in page.locator("#notice").inner_text()
         test_event = receiver_a.received[-1]
-        assert Webhook(sub_a["secret"]).verify(test_event.body, test_event.headers)["type"] == "article.test"
+        assert Webhook(sub_a["secret"]).verify(test_event.body, test_event.headers)["type"] == EventType.TEST
 
         page.locator(f"[data-delivery='{delivery_a['id']}']").get_by_role("button", name="Redeliver").click()
         assert f"Redelivery of {delivery_a['id']} requested" in page.locator("#notice").inner_text()

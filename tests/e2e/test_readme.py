@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.contracts import EventType
 from tests.conftest import INGEST_KEY, PUBLISH_KEY
 from tests.helpers import ROOT, free_port
 
@@ -71,7 +72,7 @@ def test_the_readme_try_it_runs_as_written(start_stack, tmp_path: Path):
 
     assert run.returncode == 0, out
     assert "HTTP/1.1 202 ACCEPTED" in out
-    assert "article.published" in out and "(signature verified)" in out, out
+    assert EventType.PUBLISHED in out and "(signature verified)" in out, out
     assert "Lisbon council backs a night ferry trial across the Tagus" in out
     assert '"published"' in out and '"country":"PT"' in out, out
     assert re.search(r"duplicate\s+examples/sample-article.txt", out), out

@@ -8,6 +8,7 @@ import pytest
 from standardwebhooks import Webhook
 from svix.webhooks import Webhook as SvixWebhook
 
+from shared.contracts import DeliveryStatus, EventType
 from tests.helpers import Receiver, Reply, seed_article, wait_for
 
 pytestmark = pytest.mark.slow
@@ -49,12 +50,14 @@ def test_seed_article_reaches_filtered_subscribers_through_failures_rotation_red
             assert request.headers["webhook-signature"].count("v1,") == 2  # both secrets in the grace period
             for secret in (new, old):
                 event = verify(secret, request)
-                assert event["type"] == "article.published"
+                assert event["type"] == EventType.PUBLISHED
                 assert event["data"]["uri"] == f"urn:newsflow:article:{article_id}"
         assert "medtop:11000000" in {s["literal"] for s in event["data"]["subjects"]}
 
         deliveries = f"/v1/subscriptions/{flaky_sub['id']}/deliveries"
-        [logged] = wait_for(lambda: publish.get(deliveries, params={"status": "succeeded"}).json()["items"], 10, "log")
+        [logged] = wait_for(
+            lambda: publish.get(deliveries, params={"status": DeliveryStatus.SUCCEEDED}).json()["items"], 10, "log"
+        )
         assert logged["id"] == webhook_id and logged["article_id"] == article_id
         assert [a["status_code"] for a in logged["attempts"]] == [503, None, 204]
         assert logged["attempts"][1]["error"] == "timed out after 1 s"

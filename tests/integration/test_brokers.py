@@ -7,6 +7,7 @@ import redis
 
 from shared.celery_app import make_celery, queue_depth
 from shared.config import Settings
+from shared.contracts import Task
 from tests.faults import RedisServer
 from tests.helpers import queued_messages, wait_for
 
@@ -16,9 +17,9 @@ def test_queue_depth_counts_the_messages_waiting_on_either_broker(app_env, broke
     celery = make_celery("tests", Settings.from_env(app_env))
     assert queue_depth(celery, "enrich") == 0  # never used: no queue yet on RabbitMQ, no list on Redis
     for version in (1, 2, 3):
-        celery.send_task("enrich.article", args=["a", version])
+        celery.send_task(Task.ENRICH_ARTICLE, args=["a", version])
     assert queue_depth(celery, "enrich") == 3
-    assert queued_messages(broker_url) == [("enrich.article", ["a", v]) for v in (3, 2, 1)]
+    assert queued_messages(broker_url) == [(Task.ENRICH_ARTICLE, ["a", v]) for v in (3, 2, 1)]
     assert queue_depth(celery, "enrich") == 3 and queue_depth(celery, "publish") == 0  # looking took none
 
 
@@ -40,7 +41,7 @@ def test_a_busy_worker_survives_its_redis_broker_sigkilled_ten_times(processes, 
         for crash in range(10):
             with celery.producer_or_acquire() as producer:  # articles nobody enriched: each task a quick no-op
                 for n in range(1000):
-                    celery.send_task("publish.article", args=[f"none{crash}-{n}", 1], producer=producer)
+                    celery.send_task(Task.PUBLISH_ARTICLE, args=[f"none{crash}-{n}", 1], producer=producer)
             wait_for(lambda: client.llen("publish") < 900 and client.hlen("unacked"), 60, "the worker busy", 0.01)
             broker.crash()
             time.sleep(3)  # the worker finds its connection gone and closes its channel

@@ -7,10 +7,13 @@ import signal
 import subprocess
 import time
 
+import pytest
 import redis
 import yaml
 
 from tests.helpers import ROOT, free_port, wait_for
+
+pytestmark = pytest.mark.usefixtures("redis_tools")  # left out where Debian's redis tools are missing
 
 
 def service(name: str) -> dict:

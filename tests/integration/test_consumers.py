@@ -11,6 +11,7 @@ import pytest
 from services.publish import attempts
 from services.publish.access_repository import AccessRepository
 from services.publish.app import create_app
+from shared.contracts import DeliveryStatus
 from tests.conftest import PUBLISH_KEY
 from tests.integration.test_publish_api import publish, publisher_of
 
@@ -87,7 +88,9 @@ def test_disabling_a_consumer_refuses_its_keys_and_fails_its_deliveries(api, app
     [(claimed_id, claimed)] = attempts.record_and_claim(p, [], 10)
     assert claimed_id == delivery["id"] and attempts.triage(p, [claimed]) == ([], [])
     ended = api.get(f"/v1/deliveries/{delivery['id']}", headers=OPERATOR).get_json()
-    assert ended["status"] == "failed" and ended["error"] == "consumer disabled" and ended["attempts"] == []
+    assert (
+        ended["status"] == DeliveryStatus.FAILED and ended["error"] == "consumer disabled" and ended["attempts"] == []
+    )
     api.patch(f"/v1/consumers/{consumer['id']}", json={"enabled": True}, headers=OPERATOR)
     assert api.get("/v1/subscriptions", headers=headers).status_code == 200
 

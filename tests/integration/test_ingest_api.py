@@ -5,6 +5,7 @@ import time
 import pytest
 
 from services.ingest.app import create_app
+from shared.contracts import ArticleState, Task
 from tests.conftest import INGEST_KEY
 from tests.helpers import queued_messages
 
@@ -33,11 +34,11 @@ def test_accepted_article_is_stored_and_queued_for_enrich(client, redis_url):
     response = post(client, {"title": "Storm", "body": "A storm hit.", "url": "https://example.com/a"})
     assert response.status_code == 202
     body = response.get_json()
-    assert body["status"] == "received" and body["version"] == 1
+    assert body["status"] == ArticleState.RECEIVED and body["version"] == 1
     assert response.headers["Location"] == body["links"]["self"] == f"/v1/articles/{body['id']}"
-    assert enqueued(client, redis_url) == [("enrich.article", [body["id"], 1])]
+    assert enqueued(client, redis_url) == [(Task.ENRICH_ARTICLE, [body["id"], 1])]
     status = client.get(body["links"]["self"], headers=AUTH).get_json()
-    assert status["status"] == "received" and status["version"] == 1 and status["received_at"]
+    assert status["status"] == ArticleState.RECEIVED and status["version"] == 1 and status["received_at"]
 
 
 def test_source_defaults_to_the_key_name(client, app_env):
@@ -52,7 +53,7 @@ def test_identical_repost_is_a_duplicate_and_not_requeued(client, redis_url):
     first = post(client, article).get_json()
     again = post(client, article)
     assert again.status_code == 200
-    assert again.get_json() | {"status": "received"} == first | {"duplicate": True}
+    assert again.get_json() | {"status": ArticleState.RECEIVED} == first | {"duplicate": True}
     assert len(enqueued(client, redis_url)) == 1
 
 
@@ -61,7 +62,10 @@ def test_changed_content_under_the_same_id_is_a_new_version(client, redis_url):
     second = post(client, {"title": "T", "body": "B, corrected", "external_id": "x-2"})
     assert second.status_code == 202
     assert second.get_json()["id"] == first["id"] and second.get_json()["version"] == 2
-    assert enqueued(client, redis_url) == [("enrich.article", [first["id"], 2]), ("enrich.article", [first["id"], 1])]
+    assert enqueued(client, redis_url) == [
+        (Task.ENRICH_ARTICLE, [first["id"], 2]),
+        (Task.ENRICH_ARTICLE, [first["id"], 1]),
+    ]
 
 
 def assert_problem(response, status: int, field: str | None = None):
@@ -228,7 +232,7 @@ def test_the_dispatcher_hands_the_outbox_to_the_enrich_queue_in_order(client, re
     ids = [post(client, {"title": "T", "body": f"B{i}"}).get_json()["id"] for i in range(3)]
     dispatcher = client.application.extensions["newsflow"].dispatcher
     assert dispatcher.dispatch_once() == 3 and dispatcher.store.outbox_length() == 0
-    assert queued_messages(redis_url)[::-1] == [("enrich.article", [article_id, 1]) for article_id in ids]
+    assert queued_messages(redis_url)[::-1] == [(Task.ENRICH_ARTICLE, [article_id, 1]) for article_id in ids]
 
 
 HTML_BODY = "<p>Floods closed the Portville bridge on Monday.</p><p>Mayor Alice Brown asked drivers to stay home.</p>"

@@ -9,6 +9,7 @@ from standardwebhooks import Webhook
 
 from shared.celery_app import make_celery
 from shared.config import Settings
+from shared.contracts import Task
 from shared.store import ArticleStore, connect
 from tests.articles import finished
 from tests.helpers import Receiver, free_port, wait_for
@@ -26,7 +27,7 @@ def publish_enriched(app_env: dict, article_id: str) -> None:
     store.accept(article_id, {"title": "T", "body": "b"}, "hash")
     store.start_enriching(article_id, 1)
     store.save_enriched(article_id, 1, finished(article_id))
-    make_celery("tests", Settings.from_env(app_env)).send_task("publish.article", args=[article_id, 1])
+    make_celery("tests", Settings.from_env(app_env)).send_task(Task.PUBLISH_ARTICLE, args=[article_id, 1])
 
 
 def test_api_keys_and_webhook_secrets_never_appear_in_any_process_log(processes, app_env, tmp_path):

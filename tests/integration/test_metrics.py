@@ -12,6 +12,7 @@ from services.ingest.app import create_app as create_ingest
 from services.publish.app import create_app as create_publish
 from shared.celery_app import make_celery
 from shared.config import Settings
+from shared.contracts import ArticleState, DeliveryStatus, Task
 from shared.liveness import record_beat_tick
 from shared.metrics import DELIVERIES, ENRICH_DURATION, TASKS, PipelineMetrics
 from shared.store import ArticleStore, connect
@@ -40,8 +41,8 @@ def test_what_a_worker_records_in_redis_is_served_by_the_api_as_cumulative_histo
     for seconds in (0.07, 0.3, 0.4, 400):
         metrics.observe(ENRICH_DURATION, seconds)
     with metrics.batch() as batch:
-        batch.count(TASKS, task="enrich.article", outcome="success")
-        batch.count(TASKS, task="enrich.article", outcome="success")
+        batch.count(TASKS, task=Task.ENRICH_ARTICLE, outcome="success")
+        batch.count(TASKS, task=Task.ENRICH_ARTICLE, outcome="success")
 
     served = scrape(create_ingest(app_env).test_client())
 
@@ -53,18 +54,18 @@ def test_what_a_worker_records_in_redis_is_served_by_the_api_as_cumulative_histo
     assert served[(bucket, (("le", "+Inf"),))] == 4
     assert served[("newsflow_enrich_duration_seconds_count", ())] == 4
     assert served[("newsflow_enrich_duration_seconds_sum", ())] == pytest.approx(400.77)
-    assert served[("newsflow_tasks_total", (("outcome", "success"), ("task", "enrich.article")))] == 2
+    assert served[("newsflow_tasks_total", (("outcome", "success"), ("task", Task.ENRICH_ARTICLE)))] == 2
 
 
 def test_each_pipeline_metric_is_served_by_one_api_only(app_env, metrics):
-    metrics.count(DELIVERIES, outcome="succeeded")
-    metrics.count(TASKS, task="publish.article", outcome="success")
+    metrics.count(DELIVERIES, outcome=DeliveryStatus.SUCCEEDED)
+    metrics.count(TASKS, task=Task.PUBLISH_ARTICLE, outcome="success")
 
     ingest, publish = scrape(create_ingest(app_env).test_client()), scrape(create_publish(app_env).test_client())
 
-    assert ("newsflow_deliveries_total", (("outcome", "succeeded"),)) in publish
+    assert ("newsflow_deliveries_total", (("outcome", DeliveryStatus.SUCCEEDED),)) in publish
     assert not any(name.startswith("newsflow_deliveries") for name, _ in ingest)
-    assert ("newsflow_tasks_total", (("outcome", "success"), ("task", "publish.article"))) in ingest
+    assert ("newsflow_tasks_total", (("outcome", "success"), ("task", Task.PUBLISH_ARTICLE))) in ingest
     assert not any(name.startswith("newsflow_tasks") for name, _ in publish)
 
 
@@ -74,13 +75,13 @@ def test_articles_by_state_and_queue_depths_are_read_when_scraped(app_env, redis
     store.accept("a2", {"title": "T", "body": "two"}, "h2")
     store.start_enriching("a2", 1)
     celery = make_celery("tests", Settings.from_env(app_env))
-    celery.send_task("enrich.article", args=["a1", 1])  # no worker runs: it waits in the queue
+    celery.send_task(Task.ENRICH_ARTICLE, args=["a1", 1])  # no worker runs: it waits in the queue
 
     served = scrape(create_ingest(app_env).test_client())
 
-    assert served[("newsflow_articles", (("state", "received"),))] == 1
-    assert served[("newsflow_articles", (("state", "enriching"),))] == 1
-    assert served[("newsflow_articles", (("state", "published"),))] == 0
+    assert served[("newsflow_articles", (("state", ArticleState.RECEIVED),))] == 1
+    assert served[("newsflow_articles", (("state", ArticleState.ENRICHING),))] == 1
+    assert served[("newsflow_articles", (("state", ArticleState.PUBLISHED),))] == 0
     assert served[("newsflow_queue_depth", (("queue", "enrich"),))] == 1
     assert served[("newsflow_queue_depth", (("queue", "publish"),))] == 0
 

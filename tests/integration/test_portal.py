@@ -3,6 +3,7 @@ may do, and what it may not (another consumer's resources, cross-site posts, a r
 
 from standardwebhooks import Webhook
 
+from shared.contracts import EventType
 from tests.helpers import Receiver
 from tests.integration.test_consumers import OPERATOR, new_consumer, subscribe
 from tests.integration.test_publish_api import publish
@@ -101,7 +102,7 @@ def test_create_shows_the_secret_once_and_a_test_event_arrives_signed(app, api):
         assert sent.status_code == 200 and "HTTP 204" in sent.text
         [request] = receiver.received
         event = Webhook(secret).verify(request.body, request.headers)
-        assert event["type"] == "article.test" and event["data"]["uri"] == "urn:newsflow:article:sample"
+        assert event["type"] == EventType.TEST and event["data"]["uri"] == "urn:newsflow:article:sample"
 
 
 def test_an_invalid_form_names_the_field_and_a_revoked_key_ends_the_session(app, api):

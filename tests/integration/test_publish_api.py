@@ -9,7 +9,8 @@ import pytest
 from services.publish import fanout, subscriptions
 from services.publish.app import create_app
 from services.publish.signing import live_secrets
-from shared.store import iso
+from shared.contracts import DeliveryStatus, EventType
+from shared.times import iso
 from tests.articles import finished
 from tests.conftest import PUBLISH_KEY
 
@@ -30,7 +31,7 @@ def test_create_returns_the_secret_once(client):
     assert response.status_code == 201
     sub = response.get_json()
     assert sub["secret"].startswith("whsec_") and sub["id"].startswith("sub_")
-    assert sub["enabled"] is True and sub["event_types"] == ["article.published", "article.updated"]
+    assert sub["enabled"] is True and sub["event_types"] == [EventType.PUBLISHED, EventType.UPDATED]
     assert sub["filters"]["places"] == ["PK"] and sub["filters"]["topics"] == []
     assert response.headers["Location"] == f"/v1/subscriptions/{sub['id']}"
     shown = client.get(response.headers["Location"], headers=AUTH).get_json()
@@ -108,7 +109,7 @@ def publish(app, article_id, version=1, **fields):
         p.store.accept(article_id, {"title": "T", "body": f"{article_id} v{v}"}, f"{article_id}-h{v}")
         p.store.start_enriching(article_id, v)
         p.store.save_enriched(article_id, v, finished(article_id, v, **fields))
-        fanout.publish_article(p, article_id, v)
+        fanout.publish_article(p, article_id, v, None)
 
 
 def add_deliveries(app, sub_id, statuses, created_ts):
@@ -116,9 +117,12 @@ def add_deliveries(app, sub_id, statuses, created_ts):
     repo = publisher_of(app).repo
     made = []
     for i, status in enumerate(statuses):
-        d = fanout.new_delivery(sub_id, f"art{created_ts}-{i}", 1, "article.published", created_ts)
+        d = fanout.new_delivery(sub_id, f"art{created_ts}-{i}", 1, EventType.PUBLISHED, created_ts)
         repo.create_deliveries([(d, created_ts)])
-        repo.save_delivery(replace(d, status=status), None if status in ("succeeded", "failed") else created_ts)
+        repo.save_delivery(
+            replace(d, status=status),
+            None if status in (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED) else created_ts,
+        )
         made.append(d.id)
     return made
 
@@ -162,8 +166,19 @@ def test_rotate_secret_returns_a_new_secret_and_the_old_one_signs_through_the_gr
 def test_delivery_log_filters_by_status_and_pages_newest_first_with_a_cursor(api, app):
     sub = create(api).get_json()
     now = time.time()  # within the log's retention
-    older = add_deliveries(app, sub["id"], ["succeeded", "failed"], now - 2000.0)
-    tied = add_deliveries(app, sub["id"], ["failed", "pending", "retrying", "failed", "succeeded"], now - 1000.0)
+    older = add_deliveries(app, sub["id"], [DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED], now - 2000.0)
+    tied = add_deliveries(
+        app,
+        sub["id"],
+        [
+            DeliveryStatus.FAILED,
+            DeliveryStatus.PENDING,
+            DeliveryStatus.RETRYING,
+            DeliveryStatus.FAILED,
+            DeliveryStatus.SUCCEEDED,
+        ],
+        now - 1000.0,
+    )
     expected = sorted(tied, reverse=True) + sorted(older, reverse=True)  # ties: by id, descending
     seen, cursor, pages = [], None, 0
     while True:
@@ -177,15 +192,15 @@ def test_delivery_log_filters_by_status_and_pages_newest_first_with_a_cursor(api
     assert seen == expected and pages == 3
     failed = api.get(f"/v1/subscriptions/{sub['id']}/deliveries?status=failed", headers=AUTH).get_json()
     assert {d["id"] for d in failed["items"]} == {older[1], tied[0], tied[3]}
-    assert all(d["status"] == "failed" for d in failed["items"]) and failed["next_cursor"] is None
+    assert all(d["status"] == DeliveryStatus.FAILED for d in failed["items"]) and failed["next_cursor"] is None
 
 
 def test_delivery_log_items_have_the_documented_shape(api, app):
     sub = create(api).get_json()
-    add_deliveries(app, sub["id"], ["retrying"], time.time())
+    add_deliveries(app, sub["id"], [DeliveryStatus.RETRYING], time.time())
     [item] = api.get(f"/v1/subscriptions/{sub['id']}/deliveries", headers=AUTH).get_json()["items"]
     assert {"id", "article_id", "event_type", "status", "next_attempt_at", "attempts"} <= set(item)
-    assert item["status"] == "retrying" and item["next_attempt_at"] and item["attempts"] == []
+    assert item["status"] == DeliveryStatus.RETRYING and item["next_attempt_at"] and item["attempts"] == []
     assert "next_attempt_ts" not in item and "created_ts" not in item
     assert api.get(f"/v1/deliveries/{item['id']}", headers=AUTH).get_json() == item
 
@@ -214,10 +229,10 @@ def test_unknown_ids_are_404_problems(api):
 
 def test_redeliver_of_a_final_delivery_makes_one_more_attempt_due_now_and_wakes_the_engine(api, app):
     sub = create(api).get_json()
-    [failed] = add_deliveries(app, sub["id"], ["failed"], time.time() - 60)
+    [failed] = add_deliveries(app, sub["id"], [DeliveryStatus.FAILED], time.time() - 60)
     response = api.post(f"/v1/deliveries/{failed}/redeliver", headers=AUTH)
     assert response.status_code == 202
-    assert response.get_json()["status"] == "pending" and response.get_json()["id"] == failed
+    assert response.get_json()["status"] == DeliveryStatus.PENDING and response.get_json()["id"] == failed
     repo = publisher_of(app).repo
     stored = repo.delivery(failed)
     assert stored.redeliver is True and stored.next_attempt_ts <= time.time()
@@ -226,7 +241,7 @@ def test_redeliver_of_a_final_delivery_makes_one_more_attempt_due_now_and_wakes_
 
 def test_redeliver_is_409_while_the_subscription_is_disabled_or_an_attempt_is_running(api, app):
     sub = create(api).get_json()
-    [first, second] = add_deliveries(app, sub["id"], ["failed", "failed"], time.time())
+    [first, second] = add_deliveries(app, sub["id"], [DeliveryStatus.FAILED, DeliveryStatus.FAILED], time.time())
     publisher_of(app).repo.lock_and_read(first, 30)  # a worker is attempting it
     busy = api.post(f"/v1/deliveries/{first}/redeliver", headers=AUTH)
     assert busy.status_code == 409 and "in progress" in busy.get_json()["detail"]
@@ -251,7 +266,7 @@ def test_replay_resends_matching_articles_of_the_window_oldest_first_as_new_deli
     due = repo.redis.zrange("nf:due", 0, -1)  # the order the scheduler hands them out in
     replayed = [repo.delivery(i) for i in due]
     assert [(d.article_id, d.version) for d in replayed] == [("first", 1), ("updated", 2)]
-    assert all(d.replay_id == result["replay_id"] and d.status == "pending" for d in replayed)
+    assert all(d.replay_id == result["replay_id"] and d.status == DeliveryStatus.PENDING for d in replayed)
     again = api.post(f"/v1/subscriptions/{sub['id']}/replay", json={"since": iso(since)}, headers=AUTH).get_json()
     assert again["count"] == 2 and len(repo.redis.zrange("nf:due", 0, -1)) == 4  # new deliveries each time
 
@@ -363,7 +378,7 @@ def test_webhook_urls_with_userinfo_are_422_even_for_local_runs(api, url):
 def test_repository_reloads_scripts_redis_has_lost(app):
     """After a Redis restart its scripts are gone; the one-round-trip pipelines load them again."""
     repo = publisher_of(app).repo
-    delivery = fanout.new_delivery("sub_x", "art", 1, "article.published")
+    delivery = fanout.new_delivery("sub_x", "art", 1, EventType.PUBLISHED)
     repo._create.sha = repo._acquire_slot.sha = "0" * 40  # as if Redis had never seen them
     assert repo.create_deliveries([(delivery, time.time())]) == [True]
     assert [ctx.slot for ctx in repo.prepare_attempts([delivery], max_in_flight=1, slot_ttl_s=10)] == [True]

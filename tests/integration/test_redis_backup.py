@@ -6,10 +6,14 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 import redis
 
+from shared.contracts import ArticleState
 from tests.faults import RedisServer
 from tests.helpers import ROOT
+
+pytestmark = pytest.mark.usefixtures("redis_tools")  # left out where Debian's redis tools are missing
 
 
 def run(script: str, *args: Path, **env: str) -> str:
@@ -25,7 +29,7 @@ def write_sample(client: redis.Redis) -> None:
     """Every kind of value Newsflow keeps, and enough keys that a half-done restore would show."""
     with client.pipeline() as pipe:
         for n in range(2000):
-            pipe.hset(f"nf:article:{n}", mapping={"state": "published", "version": n})
+            pipe.hset(f"nf:article:{n}", mapping={"state": ArticleState.PUBLISHED, "version": n})
             pipe.set(f"nf:article:{n}:raw", f'{{"title": "T{n}"}}')
         pipe.zadd("nf:feed", {str(n): n for n in range(2000)})
         pipe.rpush("nf:outbox", "a 1 r", "b 2 r")

@@ -6,6 +6,7 @@ import time
 import redis
 
 from services.ingest.app import create_app
+from shared.contracts import ArticleState
 from tests.conftest import INGEST_KEY
 from tests.faults import RedisServer
 from tests.integration.test_ingest_api import assert_problem
@@ -53,7 +54,7 @@ def test_ingest_answers_503_before_redis_refuses_writes_and_keeps_what_it_accept
         client.set("still-writable", "1")
         for article_id in accepted:  # nothing already accepted is lost
             status = api.get(f"/v1/articles/{article_id}", headers=AUTH).get_json()
-            assert status["status"] == "received"
+            assert status["status"] == ArticleState.RECEIVED
         client.delete(*client.keys("filler:*"))
         time.sleep(1.1)
         assert api.post("/v1/articles", json={"title": "T", "body": "after"}, headers=AUTH).status_code == 202

@@ -7,6 +7,7 @@ import pytest
 
 from services.publish.model import Delivery
 from services.publish.repository import PublishRepository
+from shared.contracts import DeliveryStatus, EventType
 from shared.store import connect
 
 
@@ -16,11 +17,17 @@ def repo(redis_url):
 
 
 def delivery(delivery_id: str, age_s: float) -> Delivery:
-    return Delivery(delivery_id, "s1", "a1", 1, "article.published", created_ts=time.time() - age_s)
+    return Delivery(delivery_id, "s1", "a1", 1, EventType.PUBLISHED, created_ts=time.time() - age_s)
 
 
 def finish(repo, item: Delivery) -> None:
-    repo.finish_and_claim([(replace(item, status="succeeded"), "pending", True, None)], 20, 60, limit=0, call_up=1)
+    repo.finish_and_claim(
+        [(replace(item, status=DeliveryStatus.SUCCEEDED), DeliveryStatus.PENDING, True, None)],
+        20,
+        60,
+        limit=0,
+        call_up=1,
+    )
 
 
 def test_payloads_expire_after_the_article_retention(repo):
@@ -36,7 +43,7 @@ def test_a_finished_delivery_leaves_the_log_after_the_retention(repo):
 
     assert repo.delivery("old") is None  # expired at creation + 60 s, already past
     assert 55 <= repo.redis.ttl("nf:delivery:recent") <= 60
-    page, _ = repo.delivery_page("s1", "succeeded", 10, None)
+    page, _ = repo.delivery_page("s1", DeliveryStatus.SUCCEEDED, 10, None)
     assert [item.id for item in page] == ["recent"]
     assert repo.redis.zrange("nf:sub:s1:deliveries:succeeded", 0, -1) == ["recent"]
 

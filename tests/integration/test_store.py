@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from shared.logs import start_context
+from shared.contracts import ArticleState
 from shared.store import ArticleStore, connect
 
 
@@ -14,12 +14,13 @@ def store(redis_url):
 
 
 def test_accept_is_atomic_and_versioned(store):
-    assert store.accept("a", {"title": "T"}, "h1").version == 1
+    assert store.accept("a", {"title": "T"}, "h1", request_id="req-1").version == 1
+    assert store.take_outbox(10, 0.1) == [("a", 1, "req-1")]
     assert store.accept("a", {"title": "T"}, "h1").duplicate
     second = store.accept("a", {"title": "T2"}, "h2")
     assert (second.version, second.duplicate) == (2, False)
     assert store.raw("a") == {"title": "T2"}
-    assert store.status("a")["status"] == "received"
+    assert store.status("a")["status"] == ArticleState.RECEIVED
 
 
 def test_transitions_for_a_stale_version_are_refused(store):
@@ -36,8 +37,7 @@ def test_an_enriched_version_is_handed_to_publish_through_its_outbox_with_what_f
     store.accept("a", {}, "h1")
     store.start_enriching("a", 1)
     assert not store.save_enriched("a", 2, {"version": 2})  # refused: nothing handed over
-    start_context(request_id="req-1")  # the enrich task's: it rides the outbox to the deliveries
-    assert store.save_enriched("a", 1, {"version": 1})
+    assert store.save_enriched("a", 1, {"version": 1}, request_id="req-1")  # it rides on to the deliveries
     assert store.take_publish_outbox(10) == [("a", 1, "req-1")] and store.take_publish_outbox(10) == []
     [waiting] = store.enriched_versions([("a", 1)])
     assert (waiting.article, waiting.update) == ({"version": 1}, False)
@@ -61,7 +61,7 @@ def test_failure_is_recorded_with_its_reason(store):
     store.accept("a", {}, "h1")
     assert store.fail("a", 1, "no article text")
     status = store.status("a")
-    assert (status["status"], status["error"]) == ("failed", "no article text")
+    assert (status["status"], status["error"]) == (ArticleState.FAILED, "no article text")
 
 
 def test_overdue_returns_each_stuck_article_once_per_deadline(store):
@@ -73,7 +73,7 @@ def test_overdue_returns_each_stuck_article_once_per_deadline(store):
     assert store.overdue() == []
     time.sleep(0.3)
     [stuck] = store.overdue()
-    assert (stuck.article_id, stuck.version, stuck.state) == ("stuck", 1, "received")
+    assert (stuck.article_id, stuck.version, stuck.state) == ("stuck", 1, ArticleState.RECEIVED)
     assert store.overdue() == []  # pushed a deadline further
 
 
@@ -82,7 +82,7 @@ def test_an_article_that_keeps_killing_its_worker_ends_failed(store):
     assert all(store.start_enriching("poison", 1) for _ in range(5))  # five claims, none finished
     assert not store.start_enriching("poison", 1)
     status = store.status("poison")
-    assert status["status"] == "failed" and "gave up after 5 attempts" in status["error"]
+    assert status["status"] == ArticleState.FAILED and "gave up after 5 attempts" in status["error"]
     assert store.overdue() == []  # and the sweeper leaves it alone
 
 
@@ -109,7 +109,13 @@ def test_state_counts_follow_every_transition(store):
     assert store.mark_published("a", 1)
     store.accept("a", {"title": "t2"}, "h3")  # a new version is received again
     assert store.fail("b", 1, "no text")
-    assert store.state_counts() == {"received": 1, "enriching": 0, "enriched": 0, "published": 0, "failed": 1}
+    assert store.state_counts() == {
+        ArticleState.RECEIVED: 1,
+        ArticleState.ENRICHING: 0,
+        ArticleState.ENRICHED: 0,
+        ArticleState.PUBLISHED: 0,
+        ArticleState.FAILED: 1,
+    }
 
 
 def publish(store, article_id):
@@ -128,8 +134,14 @@ def test_retention_deletes_only_articles_published_before_the_cutoff(store):
     assert store.expire_published(cutoff) == 1
     assert store.status("old") is None and store.raw("old") is None and store.enriched("old") is None
     assert store.status("updating")["version"] == 2 and store.raw("updating") == {"title": "updating, corrected"}
-    assert store.status("fresh")["status"] == "published"
-    assert store.state_counts() == {"received": 1, "enriching": 0, "enriched": 0, "published": 1, "failed": 0}
+    assert store.status("fresh")["status"] == ArticleState.PUBLISHED
+    assert store.state_counts() == {
+        ArticleState.RECEIVED: 1,
+        ArticleState.ENRICHING: 0,
+        ArticleState.ENRICHED: 0,
+        ArticleState.PUBLISHED: 1,
+        ArticleState.FAILED: 0,
+    }
     assert store.expire_published(cutoff) == 0
 
 

@@ -12,10 +12,12 @@ from svix.webhooks import WebhookVerificationError as SvixVerificationError
 
 from services.publish.app import create_app
 from services.publish.bootstrap import bootstrap
-from services.publish.fanout import PUBLISHED_EVENT, delivery_id, new_delivery, webhook_body
+from services.publish.fanout import delivery_id, new_delivery, webhook_body
 from shared.celery_app import make_celery
 from shared.config import Settings
-from shared.store import ArticleStore, connect, iso
+from shared.contracts import ArticleState, DeliveryStatus, EventType, Task
+from shared.store import ArticleStore, connect
+from shared.times import iso
 from tests.articles import finished
 from tests.conftest import PUBLISH_KEY
 from tests.helpers import Processes, Receiver, Reply, process_env, wait_for
@@ -45,7 +47,7 @@ def publish(app_env, store):
         store.accept(article_id, {"title": "T", "body": f"{article_id} v{version}"}, f"{article_id}-h{version}")
         store.start_enriching(article_id, version)
         store.save_enriched(article_id, version, finished(article_id, version, **{"places": PK, **fields}))
-        celery.send_task("publish.article", args=[article_id, version])
+        celery.send_task(Task.PUBLISH_ARTICLE, args=[article_id, version])
 
     return publish
 
@@ -85,11 +87,11 @@ def test_every_kind_of_failure_is_retried_with_one_webhook_id_until_a_2xx(proces
         sub = subscribe(api, receiver.url)
         processes(["publish-worker", "deliver"], WEBHOOK_RETRY_SCHEDULE="0.3,0.3,0.3,0.3,0.3", WEBHOOK_TIMEOUT_S="1")
         publish("art")
-        delivery = one_delivery(api, sub, "succeeded")
+        delivery = one_delivery(api, sub, DeliveryStatus.SUCCEEDED)
         assert len(receiver.received) == 5 and target.received == []  # the redirect was not followed
         assert {r.headers["webhook-id"] for r in receiver.received} == {delivery["id"]}
         for request in receiver.received:
-            assert verify_both(sub["secret"], request)["type"] == "article.published"
+            assert verify_both(sub["secret"], request)["type"] == EventType.PUBLISHED
             assert abs(int(request.headers["webhook-timestamp"]) - request.at) <= 1.5  # this attempt's time
         attempts = delivery["attempts"]
         assert [a["status_code"] for a in attempts] == [500, 302, None, 404, 204]
@@ -111,7 +113,7 @@ def test_a_delivery_fails_when_the_schedule_is_used_up(processes, api, publish):
         sub = subscribe(api, receiver.url)
         processes(["publish-worker", "deliver"], WEBHOOK_RETRY_SCHEDULE="0.2,0.2", WEBHOOK_MIN_BACKOFF_S="0.3")
         publish("art")
-        delivery = one_delivery(api, sub, "failed")
+        delivery = one_delivery(api, sub, DeliveryStatus.FAILED)
         assert [a["status_code"] for a in delivery["attempts"]] == [503, 503, 503]
         assert len(receiver.received) == 3
         # the body is stored once, compressed, and sent byte for byte the same on every attempt
@@ -141,11 +143,11 @@ def test_the_wait_before_a_retry_honours_retry_after_and_the_minimum_backoff(
             WEBHOOK_MIN_BACKOFF_S="1",
         )
         publish("art")
-        waiting = one_delivery(api, sub, "retrying")
+        waiting = one_delivery(api, sub, DeliveryStatus.RETRYING)
         [attempt] = waiting["attempts"]
         ended = ts(attempt["at"]) + attempt["duration_ms"] / 1000
         assert least - 0.01 <= ts(waiting["next_attempt_at"]) - ended <= most + 0.01
-        done = one_delivery(api, sub, "succeeded")
+        done = one_delivery(api, sub, DeliveryStatus.SUCCEEDED)
         assert ts(done["attempts"][1]["at"]) >= ts(waiting["next_attempt_at"]) - 0.01
         assert receiver.received[1].at - receiver.received[0].at >= least
 
@@ -158,17 +160,17 @@ def test_410_disables_the_subscription_at_once_and_patch_reenables_it(processes,
         wait_for(lambda: not subscription(api, sub)["enabled"], 30, "the subscription disabled")
         shown = subscription(api, sub)
         assert shown["disabled_reason"] == "endpoint answered 410 Gone"
-        assert [d["status"] for d in log(api, sub)] == ["failed"]
+        assert [d["status"] for d in log(api, sub)] == [DeliveryStatus.FAILED]
 
         publish("while-disabled")
-        wait_for(lambda: store.status("while-disabled")["status"] == "published", 30, "the second article")
+        wait_for(lambda: store.status("while-disabled")["status"] == ArticleState.PUBLISHED, 30, "the second article")
         assert len(log(api, sub)) == 1 and len(receiver.received) == 1  # no delivery was even created
 
         patched = api.patch(f"/v1/subscriptions/{sub['id']}", json={"enabled": True}, headers=AUTH).get_json()
         assert patched["enabled"] is True and patched["disabled_reason"] is None
         publish("after")
         wait_for(lambda: len(receiver.received) == 2, 30, "a delivery after re-enabling")
-        assert verify_both(sub["secret"], receiver.received[1])["type"] == "article.published"
+        assert verify_both(sub["secret"], receiver.received[1])["type"] == EventType.PUBLISHED
 
 
 def test_a_subscription_failing_with_no_success_for_the_disable_period_is_disabled(processes, api, publish):
@@ -184,7 +186,7 @@ def test_a_subscription_failing_with_no_success_for_the_disable_period_is_disabl
         shown = subscription(api, dead_sub)
         assert shown["disabled_reason"].startswith("no successful delivery since")
         assert ts(shown["disabled_at"]) - dead.received[0].at >= 1.5
-        delivery = one_delivery(api, dead_sub, "failed")
+        delivery = one_delivery(api, dead_sub, DeliveryStatus.FAILED)
         assert delivery["error"] == "subscription disabled"
         assert subscription(api, alive_sub)["enabled"] is True and len(alive.received) == 1
 
@@ -210,12 +212,16 @@ def test_the_circuit_breaker_pauses_a_dead_endpoint_without_using_up_retries_and
         dead.script(200)  # the endpoint comes back during the pause
         paused_until = ts(health["paused_until"])
         opened_at = paused_until - 2
-        wait_for(lambda: len(log(api, dead_sub, status="succeeded")) == 4, 30, "every paused delivery to succeed")
+        wait_for(
+            lambda: len(log(api, dead_sub, status=DeliveryStatus.SUCCEEDED)) == 4,
+            30,
+            "every paused delivery to succeed",
+        )
         assert subscription(api, dead_sub)["health"]["circuit"] == "closed"
         starts = sorted(ts(a["at"]) for d in log(api, dead_sub) for a in d["attempts"])
         assert not [t for t in starts if opened_at + 0.05 < t < paused_until - 0.05]  # nothing went out while open
         assert len([t for t in starts if t <= opened_at + 0.05]) >= 3  # the failures that opened it
-        assert len(alive.received) == 4 and len(log(api, alive_sub, status="succeeded")) == 4
+        assert len(alive.received) == 4 and len(log(api, alive_sub, status=DeliveryStatus.SUCCEEDED)) == 4
 
 
 def test_rotated_secret_signs_with_both_secrets_through_the_grace_period_then_only_the_new_one(
@@ -236,14 +242,14 @@ def test_rotated_secret_signs_with_both_secrets_through_the_grace_period_then_on
         during = wait_for(lambda: receiver.received[1:], 30, "a delivery during the grace period")[0]
         assert len(during.headers["webhook-signature"].split(" ")) == 2
         for secret in (new, old):
-            assert verify_both(secret, during)["type"] == "article.published"
+            assert verify_both(secret, during)["type"] == EventType.PUBLISHED
 
         grace_end = ts(rotated["previous_secret_expires_at"])
         wait_for(lambda: datetime.now().timestamp() > grace_end, 5, "the grace period to end")
         publish("after")
         after = wait_for(lambda: receiver.received[2:], 30, "a delivery after the grace period")[0]
         assert len(after.headers["webhook-signature"].split(" ")) == 1
-        assert verify_both(new, after)["type"] == "article.published"
+        assert verify_both(new, after)["type"] == EventType.PUBLISHED
         with pytest.raises(WebhookVerificationError):
             Webhook(old).verify(after.body, after.headers)
         with pytest.raises(SvixVerificationError):
@@ -255,20 +261,20 @@ def test_redeliver_makes_exactly_one_more_attempt_with_the_same_webhook_id(proce
         sub = subscribe(api, receiver.url)
         processes(["publish-worker", "deliver"], WEBHOOK_RETRY_SCHEDULE="0.2")
         publish("art")
-        failed = one_delivery(api, sub, "failed")
+        failed = one_delivery(api, sub, DeliveryStatus.FAILED)
         assert len(failed["attempts"]) == 2
 
         receiver.script(200)
         response = api.post(f"/v1/deliveries/{failed['id']}/redeliver", headers=AUTH)
-        assert response.status_code == 202 and response.get_json()["status"] == "pending"
-        succeeded = one_delivery(api, sub, "succeeded")
+        assert response.status_code == 202 and response.get_json()["status"] == DeliveryStatus.PENDING
+        succeeded = one_delivery(api, sub, DeliveryStatus.SUCCEEDED)
         assert len(receiver.received) == 3 and len(succeeded["attempts"]) == 3
         assert receiver.received[2].headers["webhook-id"] == failed["id"]
-        assert verify_both(sub["secret"], receiver.received[2])["type"] == "article.published"
+        assert verify_both(sub["secret"], receiver.received[2])["type"] == EventType.PUBLISHED
 
         receiver.script(500)  # a failed redelivery is one attempt, not a new retry schedule
         api.post(f"/v1/deliveries/{failed['id']}/redeliver", headers=AUTH)
-        again = one_delivery(api, sub, "failed")
+        again = one_delivery(api, sub, DeliveryStatus.FAILED)
         assert len(again["attempts"]) == 4 and len(receiver.received) == 4
         assert connect(redis_url).zscore("nf:due", failed["id"]) is None
 
@@ -278,21 +284,21 @@ def test_replay_sends_a_new_subscriber_the_backlog_oldest_first_as_new_deliverie
     since = datetime.now().timestamp()
     for name in ("first", "second", "third"):
         publish(name)
-        wait_for(lambda n=name: store.status(n)["status"] == "published", 30, f"{name} published")
+        wait_for(lambda n=name: store.status(n)["status"] == ArticleState.PUBLISHED, 30, f"{name} published")
     publish("france", places={"France": "FR"})
-    wait_for(lambda: store.status("france")["status"] == "published", 30, "france published")
+    wait_for(lambda: store.status("france")["status"] == ArticleState.PUBLISHED, 30, "france published")
     with Receiver() as receiver:
         sub = subscribe(api, receiver.url, filters={"places": ["PK"]})
         result = api.post(f"/v1/subscriptions/{sub['id']}/replay", json={"since": iso(since)}, headers=AUTH)
         assert result.status_code == 202 and result.get_json()["count"] == 3
         wait_for(lambda: len(receiver.received) == 3, 30, "the replayed articles")
         events = [verify_both(sub["secret"], r) for r in receiver.received]
-        assert {(e["type"], e["data"]["version"]) for e in events} == {("article.published", "1")}
+        assert {(e["type"], e["data"]["version"]) for e in events} == {(EventType.PUBLISHED, "1")}
         ids = [r.headers["webhook-id"] for r in receiver.received]
         sent = [d["article_id"] for d in sorted(log(api, sub), key=lambda d: ids.index(d["id"]))]
         assert sent == ["first", "second", "third"]
         assert all(d["replay_id"] == result.get_json()["replay_id"] for d in log(api, sub))
-        originals = {delivery_id(sub["id"], name, 1, "article.published") for name in sent}
+        originals = {delivery_id(sub["id"], name, 1, EventType.PUBLISHED) for name in sent}
         assert not originals & set(ids)
 
 
@@ -305,7 +311,11 @@ def test_one_slow_subscriber_cannot_take_every_worker(processes, api, publish):
             publish(f"art{i}")
         wait_for(lambda: len(fast.received) == 4, 30, "the fast subscriber's deliveries")
         assert len(slow.received) <= 2  # the fast one did not wait behind the slow one
-        wait_for(lambda: len(log(api, slow_sub, status="succeeded")) == 4, 30, "the slow subscriber's deliveries")
+        wait_for(
+            lambda: len(log(api, slow_sub, status=DeliveryStatus.SUCCEEDED)) == 4,
+            30,
+            "the slow subscriber's deliveries",
+        )
         assert slow.max_in_progress == 1 and len(slow.received) == 4  # held back, never dropped
 
 
@@ -328,7 +338,7 @@ def test_an_address_that_turns_private_is_refused_at_connection_time(strict_work
         strict_workers.start("publish-worker")
         strict_workers.start("deliver")
         publish("art")
-        delivery = one_delivery(api, sub, "failed")
+        delivery = one_delivery(api, sub, DeliveryStatus.FAILED)
         assert [a["status_code"] for a in delivery["attempts"]] == [None, None]
         assert all(
             "127.0.0.1 resolves to 127.0.0.1, a non-public address (loopback)" in a["error"]
@@ -355,14 +365,14 @@ def test_filters_choose_subscribers_by_topic_hierarchy_entities_places_and_event
     try:
         for name, filters in {**wanted, **unwanted}.items():
             subscribe(api, receivers[name].url, filters=filters)
-        subscribe(api, receivers["updates-only"].url, event_types=["article.updated"])
+        subscribe(api, receivers["updates-only"].url, event_types=[EventType.UPDATED])
         processes(["publish-worker", "deliver"])
         publish("art", **article)
         wait_for(lambda: all(receivers[n].received for n in wanted), 30, "the matching subscribers")
         publish("art", version=2, **article)
         wait_for(lambda: receivers["updates-only"].received, 30, "the update")
         wait_for(lambda: all(len(receivers[n].received) == 2 for n in wanted), 30, "the update to match ones")
-        assert [r.json()["type"] for r in receivers["updates-only"].received] == ["article.updated"]
+        assert [r.json()["type"] for r in receivers["updates-only"].received] == [EventType.UPDATED]
         assert all(receivers[n].received == [] for n in unwanted)
     finally:
         for r in receivers.values():
@@ -381,14 +391,14 @@ def test_a_previous_releases_publish_deliver_message_is_sent_now_not_a_lease_lat
         store.start_enriching("old", 1)
         store.save_enriched("old", 1, finished("old"))
         store.take_publish_outbox(10)  # the previous release had no publish outbox: it fanned out as below
-        body = webhook_body(PUBLISHED_EVENT, finished("old"))
-        delivery = new_delivery(sub["id"], "old", 1, PUBLISHED_EVENT)
+        body = webhook_body(EventType.PUBLISHED, finished("old"))
+        delivery = new_delivery(sub["id"], "old", 1, EventType.PUBLISHED)
         p.repo.save_payloads([("old", 1, body)])
         created = time.time()
         assert p.repo.create_deliveries([(delivery, created + p.lease_s)]) == [True]
         celery = make_celery("tests", settings)
-        celery.send_task("publish.deliver", args=[delivery.id], queue="deliver")
-        celery.send_task("publish.poll_due", queue="publish")
+        celery.send_task(Task.PUBLISH_DELIVER, args=[delivery.id], queue="deliver")
+        celery.send_task(Task.PUBLISH_POLL_DUE, queue="publish")
         processes(["publish-worker", "deliver"], WEBHOOK_TIMEOUT_S="60")
         [request] = wait_for(lambda: receiver.received, 60, "the delivery")
         assert time.time() < created + p.lease_s

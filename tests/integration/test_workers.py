@@ -7,6 +7,7 @@ import pytest
 
 from shared.celery_app import make_celery
 from shared.config import Settings
+from shared.contracts import ArticleState, Task
 from shared.store import ArticleStore, connect
 from tests.articles import assert_finished_article, finished
 from tests.helpers import queued_messages, seed_article, wait_for
@@ -35,15 +36,15 @@ def test_enrich_worker_enriches_hands_on_and_fails_poison_articles(processes, st
     processes(["enrich"])
     store.accept("good", seed_article(), "h1")
     store.accept("poison", {"title": "Empty", "html": "<html><script>x()</script></html>"}, "h1")
-    send("enrich.article", "good", 1)
-    send("enrich.article", "poison", 1)
-    wait_for(lambda: state_of(store, "good") == "enriched", 60, "the seed article to be enriched")
+    send(Task.ENRICH_ARTICLE, "good", 1)
+    send(Task.ENRICH_ARTICLE, "poison", 1)
+    wait_for(lambda: state_of(store, "good") == ArticleState.ENRICHED, 60, "the seed article to be enriched")
     assert_finished_article(store.enriched("good"))
     assert "Anthony Blinken" in {p["name"] for p in store.enriched("good")["data"]["people"]}
     # handed on through the publish outbox, in the script that saved it: no publish.article message any more
     assert [(a, v) for a, v, _ in store.take_publish_outbox(10)] == [("good", 1)]
     assert queued_messages(broker_url, "publish") == []
-    wait_for(lambda: state_of(store, "poison") == "failed", 30, "the poison article to fail")
+    wait_for(lambda: state_of(store, "poison") == ArticleState.FAILED, 30, "the poison article to fail")
     assert "no article text" in store.status("poison")["error"]
 
 
@@ -51,10 +52,10 @@ def test_duplicate_and_stale_messages_change_nothing(processes, store, send, bro
     processes(["enrich"])
     store.accept("a", {"title": "Storm", "body": "A storm hit Lisbon on Monday."}, "h1")
     store.accept("a", {"title": "Storm", "body": "A storm hit Porto on Monday."}, "h2")
-    send("enrich.article", "a", 1)  # stale: version 2 exists
-    send("enrich.article", "a", 2)
-    send("enrich.article", "a", 2)  # the same message twice
-    wait_for(lambda: state_of(store, "a") == "enriched", 60, "version 2 to be enriched")
+    send(Task.ENRICH_ARTICLE, "a", 1)  # stale: version 2 exists
+    send(Task.ENRICH_ARTICLE, "a", 2)
+    send(Task.ENRICH_ARTICLE, "a", 2)  # the same message twice
+    wait_for(lambda: state_of(store, "a") == ArticleState.ENRICHED, 60, "version 2 to be enriched")
     time.sleep(1)
     item = store.enriched("a")["data"]
     assert item["version"] == "2" and "Porto" in item["bodies"][0]["value"]
@@ -66,7 +67,7 @@ def test_sweeper_recovers_an_article_whose_message_was_lost(processes, store):
     processes(["enrich", "scheduler"], STUCK_AFTER_S="1")
     store.stuck_after_s = 1
     store.accept("lost", {"title": "Storm", "body": "A storm hit Lisbon on Monday."}, "h1")  # never enqueued
-    wait_for(lambda: state_of(store, "lost") == "enriched", 60, "the sweeper to re-enqueue the article")
+    wait_for(lambda: state_of(store, "lost") == ArticleState.ENRICHED, 60, "the sweeper to re-enqueue the article")
 
 
 def test_sweeper_hands_an_enriched_article_whose_fan_out_was_lost_back_to_the_delivery_engine(processes, store):
@@ -76,4 +77,6 @@ def test_sweeper_hands_an_enriched_article_whose_fan_out_was_lost_back_to_the_de
     assert store.save_enriched("unpublished", 1, finished("unpublished"))
     assert store.take_publish_outbox(10)  # taken by an engine that died before fanning it out
     processes(["scheduler", "deliver"], STUCK_AFTER_S="1")
-    wait_for(lambda: state_of(store, "unpublished") == "published", 60, "the sweeper to hand the article back")
+    wait_for(
+        lambda: state_of(store, "unpublished") == ArticleState.PUBLISHED, 60, "the sweeper to hand the article back"
+    )

@@ -14,7 +14,7 @@ from services.publish.health import (
     should_disable,
     should_trip,
 )
-from shared.store import iso
+from shared.times import iso
 
 POLICY = BreakerPolicy(window=10, threshold=0.8, cooldown_s=60)
 NOW = 1_700_000_000.0

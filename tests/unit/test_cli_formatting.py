@@ -6,6 +6,7 @@ import pytest
 
 from services.cli import formatting as fmt
 from services.cli.listen import verifier
+from shared.contracts import ArticleState, DeliveryStatus, EventType
 
 ARTICLE = {
     "uri": "urn:newsflow:article:abc", "version": "2", "language": "en", "infosources": [{"name": "wire"}],
@@ -16,7 +17,7 @@ ARTICLE = {
     "subjects": [{"name": "politics", "literal": "medtop:11000000"}],
 }  # fmt: skip
 EXTRA = {"keywords": ["Taliban", "Security Council"]}
-EVENT = {"type": "article.updated", "timestamp": "2026-11-26T12:00:00Z", "data": ARTICLE, "enrichment": EXTRA}
+EVENT = {"type": EventType.UPDATED, "timestamp": "2026-11-26T12:00:00Z", "data": ARTICLE, "enrichment": EXTRA}
 
 
 def test_webhook_event_shows_headline_entities_subjects_and_keywords():
@@ -47,7 +48,7 @@ def test_table_aligns_columns_shows_none_as_dash_and_cuts_long_cells():
 def test_subscription_block_leaves_out_empty_fields_and_says_when_it_is_disabled_and_why():
     sub = {
         "id": "sub_1", "url": "https://example.com/hook", "description": "", "enabled": False,
-        "disabled_reason": "410 Gone from the endpoint", "event_types": ["article.published"],
+        "disabled_reason": "410 Gone from the endpoint", "event_types": [EventType.PUBLISHED],
         "filters": {"topics": ["medtop:11000000"], "places": [], "entities": ["Taliban", "UN"]},
         "health": {"circuit": "closed", "paused_until": None, "last_success_at": None, "failing_since": None},
         "previous_secret_expires_at": None,
@@ -64,20 +65,26 @@ def test_subscription_block_leaves_out_empty_fields_and_says_when_it_is_disabled
 
 def test_deliveries_table_shows_the_last_attempts_error_or_status_code():
     delivery = {
-        "id": "dlv_1", "status": "retrying", "event_type": "article.published", "article_id": "a1",
+        "id": "dlv_1", "status": DeliveryStatus.RETRYING, "event_type": EventType.PUBLISHED, "article_id": "a1",
         "next_attempt_at": "2026-11-26T12:05:00Z",
         "attempts": [{"at": "2026-11-26T12:00:00Z", "status_code": 503, "error": None},
                      {"at": "2026-11-26T12:00:05Z", "status_code": None, "error": "timed out after 15 s"}],
     }  # fmt: skip
     row = fmt.deliveries([delivery]).splitlines()[1]
-    assert row.split() == ["dlv_1", "retrying", "article.published", "a1", "2", "2026-11-26T12:00:05Z", "timed",
-                           "out", "after", "15", "s", "2026-11-26T12:05:00Z"]  # fmt: skip
+    assert row.split() == ["dlv_1", DeliveryStatus.RETRYING, EventType.PUBLISHED, "a1", "2", "2026-11-26T12:00:05Z",
+                           "timed", "out", "after", "15", "s", "2026-11-26T12:05:00Z"]  # fmt: skip
 
 
 def test_stats_counts_recent_deliveries_by_status_per_subscription():
     subs = [{"id": "sub_1", "enabled": True, "health": {"circuit": "open", "last_success_at": None}}]
-    recent = {"sub_1": [{"status": "succeeded"}, {"status": "succeeded"}, {"status": "failed"}]}
-    states = {"received": 1, "published": 12}
+    recent = {
+        "sub_1": [
+            {"status": DeliveryStatus.SUCCEEDED},
+            {"status": DeliveryStatus.SUCCEEDED},
+            {"status": DeliveryStatus.FAILED},
+        ]
+    }
+    states = {ArticleState.RECEIVED: 1, ArticleState.PUBLISHED: 12}
     lines = fmt.stats(states, "12", "2026-11-25T12:00:00+00:00", subs, recent, 50).splitlines()
     assert lines[:3] == [
         "articles: received 1, published 12",

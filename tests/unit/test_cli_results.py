@@ -7,6 +7,7 @@ import pytest
 from services.cli.articles import Item
 from services.cli.params import since_iso
 from services.cli.results import Summary, article_states, batches, field_errors, problem_message, retry_after_s
+from shared.contracts import ArticleState
 
 
 def test_problem_message_shows_title_status_detail_and_one_line_per_field():
@@ -111,7 +112,7 @@ newsflow_articles{state="published"} 40.0
 # TYPE newsflow_queue_depth gauge
 newsflow_queue_depth{queue="enrich"} 7.0
 """
-    assert article_states(text) == {"received": 2, "published": 40}
+    assert article_states(text) == {ArticleState.RECEIVED: 2, ArticleState.PUBLISHED: 40}
 
 
 def test_article_states_are_empty_when_the_exposition_lacks_them_or_is_not_prometheus_text():

@@ -2,6 +2,7 @@
 
 from services.publish.console import ENTITIES_SHOWN, article_row, cross_site, delivery_row, newest_rows
 from services.publish.model import Delivery
+from shared.contracts import DeliveryStatus, EventType
 
 
 def entity(name: str, relevance: int) -> dict:
@@ -60,7 +61,7 @@ def delivery(status: str, created_ts: float, attempts: list[dict], **extra) -> D
         subscription_id="sub_1",
         article_id="a1",
         version=1,
-        event_type="article.published",
+        event_type=EventType.PUBLISHED,
         status=status,
         created_ts=created_ts,
         next_attempt_at="2030-01-01T00:00:00.000Z",
@@ -74,23 +75,25 @@ def attempt(status_code: int | None, error: str | None) -> dict:
 
 
 def test_delivery_row_shows_the_last_attempts_error_and_the_next_attempt_while_retrying():
-    row = delivery_row(delivery("retrying", 1, [attempt(None, "timed out after 1 s"), attempt(500, "HTTP 500")]))
+    row = delivery_row(
+        delivery(DeliveryStatus.RETRYING, 1, [attempt(None, "timed out after 1 s"), attempt(500, "HTTP 500")])
+    )
     assert (row["attempts"], row["last_status_code"], row["last_error"]) == (2, 500, "HTTP 500")
     assert row["next_attempt_at"] == "2030-01-01T00:00:00.000Z"
 
 
 def test_delivery_row_of_a_final_delivery_has_no_next_attempt():
-    assert delivery_row(delivery("failed", 1, [attempt(500, "HTTP 500")]))["next_attempt_at"] is None
+    assert delivery_row(delivery(DeliveryStatus.FAILED, 1, [attempt(500, "HTTP 500")]))["next_attempt_at"] is None
 
 
 def test_delivery_row_failed_without_attempt_shows_the_reason():
-    row = delivery_row(delivery("failed", 1, [], error="subscription disabled"))
+    row = delivery_row(delivery(DeliveryStatus.FAILED, 1, [], error="subscription disabled"))
     assert row["attempts"] == 0 and row["last_error"] == "subscription disabled" and row["last_attempt_at"] is None
 
 
 def test_newest_rows_merges_status_logs_newest_first_up_to_the_limit():
-    failed = [delivery("failed", ts, []) for ts in (1, 4)]
-    retrying = [delivery("retrying", ts, []) for ts in (2, 3)]
+    failed = [delivery(DeliveryStatus.FAILED, ts, []) for ts in (1, 4)]
+    retrying = [delivery(DeliveryStatus.RETRYING, ts, []) for ts in (2, 3)]
     assert [row["id"] for row in newest_rows(failed + retrying, limit=3)] == ["msg_4", "msg_3", "msg_2"]
 
 

@@ -4,6 +4,7 @@ import logging
 import pytest
 import structlog
 
+from shared.contracts import Task
 from shared.logs import bind, configure_logging, current_request_id, request_id_from, start_context
 
 
@@ -22,7 +23,7 @@ def json_lines(capsys):
 def test_stdlib_and_structlog_lines_are_one_json_object_each_with_the_bound_context(json_lines):
     configure_logging("INFO")
     start_context(request_id="r-1", article_id="a1", version=2, delivery_id=None)
-    logging.getLogger("celery.app.trace").info("Task %s succeeded", "enrich.article")
+    logging.getLogger("celery.app.trace").info("Task %s succeeded", Task.ENRICH_ARTICLE)
     structlog.get_logger("gunicorn.access").info("request", status=202)
 
     first, second = json_lines()
@@ -64,9 +65,9 @@ def test_the_clients_request_id_is_kept_only_when_short_and_plain():
 
 def test_the_schedulers_clock_ticks_stay_out_of_info_logs_but_not_their_errors(json_lines):
     configure_logging("INFO")
-    logging.getLogger("celery.worker.strategy").info("Task %s[1] received", "ops.sweep")
+    logging.getLogger("celery.worker.strategy").info("Task %s[1] received", Task.SWEEP)
     logging.getLogger("celery.beat").info("Scheduler: Sending due task sweep (ops.sweep)")
-    logging.getLogger("celery.app.trace").error("Task %s[2] raised", "ops.sweep")
-    logging.getLogger("celery.worker.strategy").info("Task %s[3] received", "enrich.article")
+    logging.getLogger("celery.app.trace").error("Task %s[2] raised", Task.SWEEP)
+    logging.getLogger("celery.worker.strategy").info("Task %s[3] received", Task.ENRICH_ARTICLE)
 
     assert [line["event"] for line in json_lines()] == ["Task ops.sweep[2] raised", "Task enrich.article[3] received"]

@@ -1,5 +1,6 @@
 import pytest
 
+from shared.contracts import Task
 from shared.metrics import ENRICH_DURATION, METRICS, TASKS, Batch, bucket_for, metrics_table
 from tests.helpers import ROOT
 
@@ -51,4 +52,4 @@ def test_many_observations_cost_one_command_per_bucket_and_one_for_the_sum():
 
 def test_recording_with_other_labels_than_the_metric_declares_is_refused():
     with pytest.raises(ValueError, match="newsflow_tasks_total takes labels"):
-        Batch(RecordingPipe()).count(TASKS, task="enrich.article")
+        Batch(RecordingPipe()).count(TASKS, task=Task.ENRICH_ARTICLE)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from benchmarks.quality import Error, main_topic, normalise, prf, score_list, topic_code
+from benchmarks.quality import Error, lexicon_main, normalise, prf, score_list, topic_code
 
 
 def gold(name, *aliases, optional=False):
@@ -78,12 +78,8 @@ def test_prf_and_empty_counts():
     assert prf(0, 0, 0)["f1"] == 0.0
 
 
-def test_main_topic_is_the_most_relevant_top_level_code():
-    subjects = [
-        {"literal": "medtop:20000100", "relevance": 100},
-        {"literal": "medtop:11000000", "relevance": 60},
-        {"literal": "medtop:04000000", "relevance": 80},
-    ]
-    assert main_topic(subjects) == "medtop:04000000"
-    assert main_topic([]) is None
+def test_the_lexicon_main_topic_is_its_highest_scoring_top_level_code():
+    assert lexicon_main(["election", "voter", "ballot"], []) == "medtop:11000000"
+    assert lexicon_main(["match", "goal", "inflation", "economist"], ["inflation"]) == "medtop:04000000"
+    assert lexicon_main(["the"], []) is None
     assert topic_code("11000000") == topic_code("medtop:11000000") == "medtop:11000000"

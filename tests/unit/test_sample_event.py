@@ -6,8 +6,9 @@ import time
 import jsonschema_rs
 from standardwebhooks import Webhook
 
-from services.publish.sample_event import SAMPLE_ARTICLE, TEST_EVENT, sample_body
+from services.publish.sample_event import SAMPLE_ARTICLE, sample_body
 from services.publish.signing import new_secret, webhook_headers
+from shared.contracts import EventType
 from tests.helpers import ROOT
 
 NINJS = ROOT.parent / "shared" / "standards" / "ninjs-schema_2.2.json"
@@ -23,4 +24,4 @@ def test_the_test_event_verifies_like_any_webhook():
     secret, now = new_secret(), time.time()
     body = sample_body(now)
     event = Webhook(secret).verify(body, webhook_headers(secret, "msg_test_1", body, now))
-    assert event["type"] == TEST_EVENT and event["data"] == SAMPLE_ARTICLE
+    assert event["type"] == EventType.TEST and event["data"] == SAMPLE_ARTICLE

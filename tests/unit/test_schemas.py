@@ -15,9 +15,10 @@ from services.publish.delivery import Attempt
 from services.publish.schemas import Article, Delivery, Subscription, SubscriptionIn, SubscriptionWithSecret
 from services.publish.signing import rotated
 from shared.config import Settings
+from shared.contracts import EventType
 from shared.openapi import build_spec, json_schema
 from shared.schemas import ArticleIn, BatchIn
-from shared.store import iso
+from shared.times import iso
 from tests.articles import finished
 
 
@@ -146,7 +147,7 @@ def test_every_accepted_subscription_is_shown_as_its_schema_says(url, descriptio
 
 
 def test_a_delivery_with_its_attempts_matches_its_schema():
-    delivery = fanout.new_delivery("sub_1", "art_1", 2, "article.updated", now=1_700_000_000.0, replay_id="rpl_1")
+    delivery = fanout.new_delivery("sub_1", "art_1", 2, EventType.UPDATED, now=1_700_000_000.0, replay_id="rpl_1")
     attempt = Attempt(at=iso(1_700_000_001.0), status_code=None, duration_ms=3000, error="timeout", response_excerpt="")
     delivery = replace(delivery, attempts=(attempt.as_dict(),))
     assert Delivery().validate(queries.delivery_view(delivery)) == {}

@@ -6,6 +6,7 @@ from svix.webhooks import Webhook as SvixWebhook
 from svix.webhooks import WebhookVerificationError as SvixVerificationError
 
 from services.publish.signing import live_secrets, new_secret, rotated, webhook_headers
+from shared.contracts import EventType
 
 BODY = '{"type": "article.published", "data": {"uri": "urn:newsflow:article:a"}}'
 
@@ -13,7 +14,7 @@ BODY = '{"type": "article.published", "data": {"uri": "urn:newsflow:article:a"}}
 def test_signed_webhook_verifies_with_standardwebhooks_and_svix():
     secret = new_secret()
     headers = webhook_headers(secret, "msg_1", BODY, time.time())
-    assert Webhook(secret).verify(BODY, headers)["type"] == "article.published"
+    assert Webhook(secret).verify(BODY, headers)["type"] == EventType.PUBLISHED
     SvixWebhook(secret).verify(BODY, headers)  # raises when it does not verify
 
 
@@ -50,7 +51,7 @@ def test_during_the_grace_period_both_secrets_sign_and_each_verifies_with_both_l
     assert len(signatures) == 2 and all(s.startswith("v1,") for s in signatures)
     assert signatures[0] == webhook_headers(new, "msg_1", BODY, now)["webhook-signature"]  # the new one first
     for secret in (new, old):
-        assert Webhook(secret).verify(BODY, headers)["type"] == "article.published"
+        assert Webhook(secret).verify(BODY, headers)["type"] == EventType.PUBLISHED
         SvixWebhook(secret).verify(BODY, headers)
     with pytest.raises(WebhookVerificationError):
         Webhook(new_secret()).verify(BODY, headers)
@@ -64,7 +65,7 @@ def test_after_the_grace_period_only_the_new_secret_signs():
     assert live_secrets(sub, later) == [new]
     headers = webhook_headers(live_secrets(sub, later), "msg_1", BODY, time.time())
     assert " " not in headers["webhook-signature"]
-    assert Webhook(new).verify(BODY, headers)["type"] == "article.published"
+    assert Webhook(new).verify(BODY, headers)["type"] == EventType.PUBLISHED
     with pytest.raises(WebhookVerificationError):
         Webhook(old).verify(BODY, headers)
     with pytest.raises(SvixVerificationError):

@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 from services.publish.fanout import delivery_id
 from services.publish.repository import decode_cursor, encode_cursor
 from services.publish.schemas import DeliveriesQuery, ReplayIn, SubscriptionIn, SubscriptionPatch
+from shared.contracts import EventType
 
 URL = "https://hooks.example.com/x"
 
@@ -20,7 +21,7 @@ def errors(schema, data) -> dict:
 
 def test_defaults_are_every_event_and_no_filter():
     sub = SubscriptionIn().load({"url": URL})
-    assert sub["event_types"] == ["article.published", "article.updated"]
+    assert sub["event_types"] == [EventType.PUBLISHED, EventType.UPDATED]
     assert sub["filters"] == {"topics": [], "entities": [], "places": [], "sources": [], "languages": []}
 
 
@@ -55,7 +56,7 @@ def test_invalid_filters_name_the_filter(filters, field):
     assert field in errors(SubscriptionIn(), {"url": URL, "filters": filters})["filters"]
 
 
-@pytest.mark.parametrize("event_types", [["article.deleted"], [], "article.published"])
+@pytest.mark.parametrize("event_types", [["article.deleted"], [], EventType.PUBLISHED])
 def test_event_types_must_be_known_and_not_empty(event_types):
     assert "event_types" in errors(SubscriptionIn(), {"url": URL, "event_types": event_types})
 
@@ -108,8 +109,8 @@ def test_cursors_round_trip_and_foreign_ones_are_refused():
 
 
 def test_delivery_ids_are_stable_and_replays_get_new_ones():
-    first = delivery_id("sub_1", "art", 1, "article.published")
-    assert first == delivery_id("sub_1", "art", 1, "article.published") and first.startswith("msg_")
-    assert first != delivery_id("sub_1", "art", 2, "article.published")
-    replayed = delivery_id("sub_1", "art", 1, "article.published", "rpl_1")
-    assert replayed not in (first, delivery_id("sub_1", "art", 1, "article.published", "rpl_2"))
+    first = delivery_id("sub_1", "art", 1, EventType.PUBLISHED)
+    assert first == delivery_id("sub_1", "art", 1, EventType.PUBLISHED) and first.startswith("msg_")
+    assert first != delivery_id("sub_1", "art", 2, EventType.PUBLISHED)
+    replayed = delivery_id("sub_1", "art", 1, EventType.PUBLISHED, "rpl_1")
+    assert replayed not in (first, delivery_id("sub_1", "art", 1, EventType.PUBLISHED, "rpl_2"))

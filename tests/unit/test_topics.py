@@ -1,11 +1,12 @@
-"""IPTC Media Topics from the cue lexicon (services/enrich/topics.py), on made-up texts."""
+"""IPTC Media Topics from the cue lexicon and the topic model (services/enrich/topics.py), on made-up texts."""
 
 import re
 
 import pytest
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from services.enrich import topics
+from services.enrich import topic_training, topics
+from services.enrich.learned import Model
 from services.enrich.nlp import pipeline_for
 from services.enrich.topics import IPTC_URI, NAMES, PARENTS, TOP_LEVEL, cue_counts, subjects
 
@@ -162,3 +163,27 @@ def test_plain_word_tokens_of_other_languages_hit_their_cues():
     assert subjects(spanish)[0]["code"] == "medtop:15000000"
     danish = re.findall(r"\w+", "Statsministeren vandt valget, og regeringen får flertal i Folketinget".lower())
     assert subjects(danish)[0]["code"] == "medtop:11000000"
+
+
+def test_the_main_topic_is_the_models_choice_and_the_lexicon_keeps_the_others():
+    body = ["inflation", "economist", "inflation", "goal"]
+    sport_on_goals = Model(classes=("04000000", "15000000"), intercept=(0.0, 0.0), weights={"cue:goal": (0.0, 9.0)})
+    result = subjects(body, model=sport_on_goals)
+    assert codes(result)[0] == "medtop:15000000"
+    assert "medtop:04000000" in codes(result), "the lexicon's best topic is kept beside the model's choice"
+    assert [s["relevance"] for s in result] == sorted((s["relevance"] for s in result), reverse=True)
+    assert codes(subjects(body))[0] == "medtop:04000000"  # the shipped model agrees with the lexicon here
+
+
+def test_topic_training_is_reproducible_and_learns_what_the_lexicon_gets_wrong():
+    health = (["study", "coffee", "drinker", "risk", "death", "researcher"], ["coffee", "study"])
+    science = (["study", "telescope", "planet", "researcher", "star"], ["planet", "study"])
+    sport = (["goal", "match", "league"], ["goal"])
+    labelled = [(words, {"topics": [f"medtop:{code}"]}) for words, code in
+                [(health, "07000000"), (science, "13000000"), (sport, "15000000")] * 8]  # fmt: skip
+    first, second = topic_training.train(labelled), topic_training.train(labelled)
+    assert first.to_json() == second.to_json()
+    lexicon = topics.scores(topics.evidence(*health))
+    assert lexicon.get("13000000", 0) > lexicon.get("07000000", 0), "the lexicon alone calls it science"
+    assert codes(subjects(*health, model=first))[0] == "medtop:07000000"
+    assert codes(subjects(*science, model=first))[0] == "medtop:13000000"
