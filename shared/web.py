@@ -194,8 +194,9 @@ def install_common(
 
 
 def limit_body(app: Flask, limit: int, setting: str) -> None:
-    """Bodies over `limit` bytes are refused with a 413 naming the limit and its `setting`: a declared one on every
-    route before it is read, a chunked one as it is read."""
+    """Bodies over `limit` bytes are refused with a 413 naming the limit and its `setting`, on every route before
+    they are read when their Content-Length says so. A chunked body has none: Werkzeug stops reading it at the
+    limit without an error, so only ingest, which reads one byte past it (services/ingest/api.py), answers 413."""
     app.config["MAX_CONTENT_LENGTH"] = limit
     detail = f"The body is over the limit of {limit} bytes ({setting})."
     app.register_error_handler(413, lambda _: problem_response(413, "Content Too Large", detail))
