@@ -14,10 +14,12 @@ class Task:
     SWEEP = "ops.sweep"  # (), queue ops: sent by the scheduler's beat
     # The previous release's messages, still consumed for one release and sent by nothing in this one:
     PUBLISH_ARTICLE = "publish.article"  # (article_id: str, version: int), queue publish
-    PUBLISH_DELIVER = "publish.deliver"  # (delivery_id: str), queue publish
+    PUBLISH_DELIVER = "publish.deliver"  # (delivery_id: str), queue deliver
     PUBLISH_POLL_DUE = "publish.poll_due"  # (), queue publish
 
 
+# publish.deliver and publish.poll_due have no route here: nothing sends them now, and the previous release's
+# messages wait in `deliver` and `publish`, both consumed by publish-worker (Procfile).
 TASK_QUEUES = {Task.ENRICH_ARTICLE: "enrich", Task.PUBLISH_ARTICLE: "publish", Task.SWEEP: "ops"}
 QUEUES = ("enrich", "publish", "ops")
 

@@ -1,4 +1,4 @@
-"""`celery -A services.publish.worker worker -Q publish`."""
+"""`celery -A services.publish.worker worker --queues publish,deliver`: the previous release's publish tasks."""
 
 from shared.celery_app import make_celery
 from shared.config import Settings
