@@ -1,5 +1,6 @@
-"""The entity model: a multinomial logistic regression over `features`, its weights a small JSON file
-(`data/entity_model.json`, built by `make train`), applied here in plain Python (pure; loaded once)."""
+"""Multinomial logistic regression applied in plain Python (`Model`; `fit` trains one with scikit-learn), and the
+entity model built with it over `features` (`data/entity_model.json`, built by `make train`; pure, loaded once).
+The topic model is a `Model` too, loaded by `topics.topic_model`."""
 
 from __future__ import annotations
 
