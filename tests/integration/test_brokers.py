@@ -29,6 +29,7 @@ def test_a_broker_nobody_answers_on_reads_as_an_empty_queue(app_env):
     assert queue_depth(celery, "enrich") == 0
 
 
+@pytest.mark.slow
 @pytest.mark.broker("redis")
 def test_a_busy_worker_survives_its_redis_broker_sigkilled_ten_times(processes, app_env, tmp_path):
     """kombu 5.7.0 kills a worker whose Redis broker goes away while it holds an unacked task (see
