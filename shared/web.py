@@ -194,19 +194,26 @@ def install_common(
 
 
 def limit_body(app: Flask, limit: int, setting: str) -> None:
-    """Bodies over `limit` bytes are refused with a 413 naming the limit and its `setting`, on every route before
-    they are read when their Content-Length says so. A chunked body has none: Werkzeug stops reading it at the
-    limit without an error, so only ingest, which reads one byte past it (services/ingest/api.py), answers 413."""
+    """Bodies over `limit` bytes are refused with a 413 naming the limit and its `setting`, on every route, chunked
+    or not (`_refuse_oversized`)."""
     app.config["MAX_CONTENT_LENGTH"] = limit
     detail = f"The body is over the limit of {limit} bytes ({setting})."
     app.register_error_handler(413, lambda _: problem_response(413, "Content Too Large", detail))
 
 
 def _refuse_oversized() -> None:
-    """A body declared larger than MAX_CONTENT_LENGTH is refused on every route, before auth, whether or not the
-    route reads a body (werkzeug's own check only fires when the body is read)."""
+    """A body over MAX_CONTENT_LENGTH is refused on every route, before auth, whether or not the route reads a
+    body (werkzeug's own check only fires when the body is read). A declared length is checked unread. A chunked
+    body has none, and Werkzeug stops reading it at the limit without saying so (the JSON would then look cut
+    off): it is read one byte past the limit to tell."""
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    if limit is not None and (request.content_length or 0) > limit:
+    if limit is None:
+        return
+    if request.content_length is None:
+        request.max_content_length = limit + 1
+        if len(request.get_data()) > limit:
+            raise RequestEntityTooLarge()
+    elif (request.content_length or 0) > limit:
         raise RequestEntityTooLarge()
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, current_app, g, request, url_for
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from services.ingest.idempotency import KeyInFlight, KeyReused
 from services.ingest.usecases import Receipt, accept_article, accept_batch
@@ -46,18 +45,6 @@ OPERATIONS = [
         {200: ArticleStatus, 401: None, 404: None}, parameters=[path_parameter("article_id")],
     ),
 ]  # fmt: skip
-
-
-@bp.before_request
-def _refuse_a_chunked_body_over_the_limit() -> None:
-    """A body with a Content-Length over MAX_CONTENT_LENGTH is refused before it is read; a chunked one has
-    none, and Werkzeug stops reading it at the limit without saying so (the JSON would then look cut off):
-    read one byte past the limit to tell."""
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    if request.content_length is None and limit is not None:
-        request.max_content_length = limit + 1
-        if len(request.get_data()) > limit:
-            raise RequestEntityTooLarge()
 
 
 def _ctx():
