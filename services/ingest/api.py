@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, current_app, g, request, url_for
 
+from services.ingest.bootstrap import Ingest
 from services.ingest.idempotency import KeyInFlight, KeyReused
 from services.ingest.usecases import Receipt, accept_article, accept_batch
 from shared.contracts import ArticleState
@@ -47,23 +48,24 @@ OPERATIONS = [
 ]  # fmt: skip
 
 
-def _ctx():
+def _ingest() -> Ingest:
+    """The adapters bootstrap() wired for this app (services/ingest/app.py)."""
     return current_app.extensions["newsflow"]
 
 
 def _admit(cost: int) -> None:
     """429 past the key's rate, 503 while the enrich backlog or Redis memory is over its limit (before Redis
     itself would refuse the write): never 202-then-lost."""
-    ctx = _ctx()
-    wait = ctx.limiter.take(g.principal, cost)
+    ingest = _ingest()
+    wait = ingest.limiter.take(g.principal, cost)
     if wait:
         raise Problem(429, "Too Many Requests", f"Rate limit of this API key reached; retry in {wait} s.",
                       headers={"Retry-After": str(wait)})  # fmt: skip
-    if ctx.backlog.full():
+    if ingest.backlog.full():
         raise Problem(
             503, "Service Unavailable", "The pipeline is behind; retry shortly.", headers={"Retry-After": "5"}
         )
-    if ctx.memory.full():
+    if ingest.memory.full():
         raise Problem(503, "Service Unavailable", "Storage is nearly full; retry later.", headers={"Retry-After": "30"})
 
 
@@ -74,7 +76,7 @@ def _idempotent(handle: Callable[[], tuple[dict, int, dict]]):
         return handle()
     if not 0 < len(key) <= 255:
         raise Problem(422, "Unprocessable Content", "Bad Idempotency-Key.", {"Idempotency-Key": ["1-255 characters."]})
-    store, body = _ctx().idempotency, request.get_data()
+    store, body = _ingest().idempotency, request.get_data()
     try:
         replay = store.begin(g.principal, key, body)
     except KeyReused:
@@ -98,7 +100,7 @@ def _receipt_body(receipt: Receipt) -> dict:
     link = url_for(".get_article", article_id=receipt.article_id)
     body = {"id": receipt.article_id, "version": receipt.version, "links": {"self": link}}
     if receipt.duplicate:
-        return {**body, "status": _ctx().store.status(receipt.article_id)["status"], "duplicate": True}
+        return {**body, "status": _ingest().store.status(receipt.article_id)["status"], "duplicate": True}
     return {**body, "status": ArticleState.RECEIVED}
 
 
@@ -108,7 +110,7 @@ def post_article():
 
     def handle():
         _admit(1)
-        receipt = accept_article(_ctx().store, payload, g.principal, g.request_id)
+        receipt = accept_article(_ingest().store, payload, g.principal, g.request_id)
         body = _receipt_body(receipt)
         return (body, 200, {}) if receipt.duplicate else (body, 202, {"Location": body["links"]["self"]})
 
@@ -122,7 +124,7 @@ def post_batch():
     def handle():
         _admit(len(items))
         results = []
-        for outcome in accept_batch(_ctx().store, items, g.principal, g.request_id):
+        for outcome in accept_batch(_ingest().store, items, g.principal, g.request_id):
             if isinstance(outcome, Receipt):
                 result = {
                     "status": 200 if outcome.duplicate else 202,
@@ -139,7 +141,7 @@ def post_batch():
 
 @bp.get("/articles/<article_id>")
 def get_article(article_id: str):
-    status = _ctx().store.status(article_id)
+    status = _ingest().store.status(article_id)
     if status is None:
         raise Problem(404, "Not Found", f"No article with id {article_id!r}.")
     return status
