@@ -20,7 +20,6 @@ import time
 from collections import defaultdict
 
 from services.enrich.pipeline import enrich
-from services.ingest.identity import article_id, content_hash
 from services.publish import subscriptions
 from services.publish.engine import Engine
 from services.publish.publisher import Publisher
@@ -28,6 +27,7 @@ from services.publish.repository import PublishRepository
 from services.publish.schemas import SubscriptionIn
 from services.publish.transport import webhook_client
 from shared.config import Settings
+from shared.identity import article_id, content_hash
 from shared.store import ArticleStore, connect
 from shared.times import iso
 from tests.helpers import CORPUS, Receiver, claim_redis_db, release_redis_db

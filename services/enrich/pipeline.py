@@ -23,7 +23,7 @@ from services.enrich.learned import entity_model
 from services.enrich.ninjs import finished_article
 from services.enrich.nlp import pipeline_for
 from services.enrich.topics import subjects
-from services.ingest.identity import article_id
+from shared.identity import article_id
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 

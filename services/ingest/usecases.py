@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from marshmallow import ValidationError
 
-from services.ingest.identity import article_id, content_hash
+from shared.identity import article_id, content_hash
 from shared.schemas import ArticleIn
 from shared.store import ArticleStore
 

@@ -3,7 +3,7 @@ from urllib.parse import urlencode
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.ingest.identity import article_id, canonical_url, content_hash
+from shared.identity import article_id, canonical_url, content_hash
 
 
 def test_canonical_url_drops_fragment_tracking_and_case_of_host():

@@ -5,7 +5,7 @@ import pytest
 from services.enrich.cleaning import NothingToEnrich
 from services.enrich.nlp import model_name
 from services.enrich.pipeline import enrich
-from services.ingest.identity import article_id
+from shared.identity import article_id
 from tests.articles import assert_finished_article
 from tests.helpers import CORPUS, seed_article
 
