@@ -170,8 +170,8 @@ class Pipeline:
             group.start("deliver")
 
     def pids(self) -> list[int]:
-        """The engines' Python processes (each Procfile line runs under a shell)."""
-        return [child.pid for g in self.engines for child in psutil.Process(g.running["deliver"].pid).children()]
+        """The engines' Python processes (each Procfile line `exec`s its program in place of the shell)."""
+        return [g.running["deliver"].pid for g in self.engines]
 
     def pause(self, sig: int) -> None:
         for pid in self.pids():
