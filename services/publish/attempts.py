@@ -126,12 +126,14 @@ def after_attempt_of(p: Publisher, delivery: Delivery, attempt: Attempt) -> Deli
 
 
 def record_and_claim(
-    p: Publisher, finished: list[tuple[Ready, Attempt, Ready | None]], room: int
+    p: Publisher, finished: list[tuple[Ready, Attempt, Ready | None]], room: int, call_up: list[int] | None = None
 ) -> list[tuple[str, Delivery | None]]:
     """Log a batch of attempts, each as (what was sent, the attempt, its successor: a claimed delivery of the
-    same subscription to take over its slot, or None), and claim up to `room` due deliveries, in one round
-    trip: each delivery saved, its slot handed on and its lock freed, the outcome counted for its subscription's
-    health. Then judge each endpoint by its attempt. Returns the claimed (id, delivery or None when gone)."""
+    same subscription that took over its slot, or None), and claim up to `room` due deliveries, in one round
+    trip: each delivery saved, its slot handed on and its lock freed, `call_up` of its subscription's waiting
+    deliveries made due (by default a few for an attempt that left its slot free), the outcome counted for its
+    subscription's health. Then judge each endpoint by its attempt. Returns the claimed (id, delivery or None
+    when gone)."""
     afters = [after_attempt_of(p, ready.delivery, attempt) for ready, attempt, _ in finished]
 
     def metrics(pipe) -> None:  # a few commands for the whole batch
@@ -146,12 +148,13 @@ def record_and_claim(
         ]
         batch.observe_many(ACCEPT_TO_DELIVERED, firsts)
 
+    if call_up is None:
+        call_up = [0 if successor else 2 * p.settings.webhook_max_in_flight for _, _, successor in finished]
     outcomes = [
-        (after, ready.delivery.status, attempt.succeeded, successor and successor.delivery.id)
-        for after, (ready, attempt, successor) in zip(afters, finished, strict=True)
+        (after, ready.delivery.status, attempt.succeeded, successor and successor.delivery.id, calls)
+        for after, (ready, attempt, successor), calls in zip(afters, finished, call_up, strict=True)
     ]
-    call_up = 2 * p.settings.webhook_max_in_flight
-    results, claimed = p.repo.finish_and_claim(outcomes, p.breaker.window, p.lease_s, room, call_up, metrics)
+    results, claimed = p.repo.finish_and_claim(outcomes, p.breaker.window, p.lease_s, room, metrics)
     for after, (ready, attempt, _), (recent, health) in zip(afters, finished, results, strict=True):
         _log_attempt(after, attempt)
         _judge_endpoint(p, ready.sub, attempt, recent, health)

@@ -88,14 +88,13 @@ return 0
 # health, lock, waiting. ARGV: JSON, id, created_ts, due_at ('' = final), '1'/'0' succeeded, now, window,
 # retention seconds ('' = keep): a final delivery expires that long after its creation; successor ('' =
 # none), slot lease end, how many to call up. The slot it frees goes to the successor (a delivery of the same
-# subscription the engine holds, claimed); else the subscription's longest-waiting deliveries become due now
-# (one takes the slot, the claiming engine holds the others for the slots that free up next).
+# subscription the engine holds, claimed, already sent on it). The subscription's longest-waiting deliveries
+# called up become due now (the claiming engine holds them for the slots that free up next).
 _FINISH = """
 redis.call('ZREM', KEYS[5], ARGV[2])
 redis.call('DEL', KEYS[8])
-if ARGV[9] ~= '' then
-  redis.call('ZADD', KEYS[5], ARGV[10], ARGV[9])
-else
+if ARGV[9] ~= '' then redis.call('ZADD', KEYS[5], ARGV[10], ARGV[9]) end
+if tonumber(ARGV[11]) > 0 then
   local called = redis.call('ZPOPMIN', KEYS[9], tonumber(ARGV[11]))
   for i = 1, #called, 2 do redis.call('ZADD', KEYS[2], ARGV[6], called[i]) end
 end
@@ -475,24 +474,23 @@ class PublishRepository:
 
     def finish_and_claim(
         self,
-        finished: list[tuple[Delivery, str, bool, str | None]],
+        finished: list[tuple[Delivery, str, bool, str | None, int]],
         window: int,
         lease_s: float,
         limit: int,
-        call_up: int,
         also: Callable = lambda pipe: None,
     ) -> tuple[list[tuple[list[bool], Health]], list[tuple[str, Delivery | None]]]:
         """One round trip of the delivery engine. First, after attempts, each as (delivery with the attempt
-        logged, status before, succeeded, successor id or None), each atomically: save the delivery, schedule it
-        or take it off the due set, hand its slot to the successor (else up to `call_up` deliveries waiting in
-        line for the subscription become due), record the outcome for the subscription's health and release
-        the delivery's lock. `also(pipe)` queues more (metrics). Then claim up to `limit` due deliveries,
-        earliest first, locked and leased for `lease_s` (None: it is gone).
+        logged, status before, succeeded, successor id or None, how many to call up), each atomically: save the
+        delivery, schedule it or take it off the due set, hand its slot to the successor, make that many of the
+        deliveries waiting in line for the subscription due now, record the outcome for the subscription's
+        health and release the delivery's lock. `also(pipe)` queues more (metrics). Then claim up to `limit`
+        due deliveries, earliest first, locked and leased for `lease_s` (None: it is gone).
         Returns, per attempt, its subscription's recent outcomes (newest first) and health; and the claimed."""
         now, keep = time.time(), self.delivery_retention_s or ""
 
         def build(pipe) -> None:
-            for delivery, was, succeeded, successor in finished:
+            for delivery, was, succeeded, successor, call_up in finished:
                 sub_id, delivery_id = delivery.subscription_id, delivery.id
                 keys = [
                     self._key("delivery", delivery_id),

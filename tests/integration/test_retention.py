@@ -20,7 +20,7 @@ def delivery(delivery_id: str, age_s: float) -> Delivery:
 
 
 def finish(repo, item: Delivery) -> None:
-    repo.finish_and_claim([(replace(item, status="succeeded"), "pending", True, None)], 20, 60, limit=0, call_up=1)
+    repo.finish_and_claim([(replace(item, status="succeeded"), "pending", True, None, 1)], 20, 60, limit=0)
 
 
 def test_payloads_expire_after_the_article_retention(repo):
