@@ -63,7 +63,8 @@ class Engine:
         self.p, self.client, self.concurrency, self.heartbeat = p, client, concurrency, heartbeat
         self.in_flight: set[asyncio.Task] = set()
         self.finished: list[tuple[Ready, Attempt, Ready | None]] = []  # each with the successor it started
-        self.ended = asyncio.Event()  # an attempt ended: there is something to record
+        self.fanning: asyncio.Future | None = None  # the fan-out round under way
+        self.nudged = asyncio.Event()  # an attempt ended, or a fan-out round did: a round has something to do
         self.held: dict[str, deque[tuple[float, Ready]]] = {}  # subscription id -> (held since, delivery)
         self.sending: dict[str, Ready] = {}  # delivery id -> attempts in flight
         self.waiter: asyncio.Future | None = None
@@ -80,6 +81,8 @@ class Engine:
                 busy = False
                 await asyncio.sleep(1)
             await (asyncio.sleep(0) if busy else self.idle())
+        if self.fanning is not None:
+            await asyncio.wait({self.fanning})
         unfinished = await self.let_attempts_end()
         # the ended attempts first: one may have handed its slot to an attempt put back below, which frees it
         record_and_claim(self.p, self.finished, 0)
@@ -101,9 +104,11 @@ class Engine:
 
     async def step(self) -> bool:
         """One round; True when there may be more work right away. Its Redis round trips run in a thread, so
-        the attempts in flight (and the successors they start) go on meanwhile."""
-        fanned = await asyncio.to_thread(drain_outbox, self.p, OUTBOX_BATCH) if self.outbox_due() else 0
-        self.outbox_full = fanned == OUTBOX_BATCH
+        the attempts in flight (and the successors they start) go on meanwhile, and so does fan-out, a round
+        of its own beside it: a backlog's fan-out does not hold up the recording and claiming of attempts."""
+        if self.fanning is None and self.outbox_due():
+            self.fanning = asyncio.ensure_future(asyncio.to_thread(drain_outbox, self.p, OUTBOX_BATCH))
+            self.fanning.add_done_callback(self.fanned)
         finished, self.finished = self.finished, []
         call_up = self.top_up(finished)
         room = self.concurrency - len(self.in_flight) - sum(map(len, self.held.values()))
@@ -122,7 +127,16 @@ class Engine:
             self.in_flight.add(task)
             task.add_done_callback(self.in_flight.discard)
         self.hold(in_line)
-        return bool(fanned) or (room > 0 and len(claimed) == room)  # more may be waiting: look again at once
+        return room > 0 and len(claimed) == room  # more may be waiting: look again at once
+
+    def fanned(self, round_: asyncio.Future) -> None:
+        self.fanning = None
+        if round_.exception() is not None:  # what it took from the outbox the sweeper hands back at its deadline
+            log.warning("delivery engine: fan-out failed (%s); retrying", round_.exception())
+            self.next_outbox_look = time.monotonic() + 1
+        else:
+            self.outbox_full = round_.result() == OUTBOX_BATCH
+        self.nudged.set()
 
     def top_up(self, finished: list[tuple[Ready, Attempt, Ready | None]]) -> list[int]:
         """How many of its subscription's waiting deliveries each recorded attempt makes due now: one that left
@@ -189,20 +203,20 @@ class Engine:
             del self.sending[ready.delivery.id]
             successor = self.successor(ready, attempt)
             self.finished.append((ready, attempt, successor))  # to the list as it is now: step() swaps it
-            self.ended.set()
+            self.nudged.set()
             ready = successor
 
     async def idle(self) -> None:
-        """Until an attempt ends, someone wakes the engines, or the poll interval passed."""
+        """Until an attempt or a fan-out round ends, someone wakes the engines, or the poll interval passed."""
         if self.waiter is None or self.waiter.done():
             poll = self.p.settings.webhook_poll_interval_s
             self.waiter = asyncio.ensure_future(asyncio.to_thread(self.p.repo.wait_for_work, poll))
-        if not self.finished:
-            self.ended.clear()
-            stop, ended = asyncio.ensure_future(self.stopping.wait()), asyncio.ensure_future(self.ended.wait())
-            await asyncio.wait({self.waiter, stop, ended}, return_when=asyncio.FIRST_COMPLETED)
+        if not self.finished and not self.nudged.is_set():
+            stop, nudged = asyncio.ensure_future(self.stopping.wait()), asyncio.ensure_future(self.nudged.wait())
+            await asyncio.wait({self.waiter, stop, nudged}, return_when=asyncio.FIRST_COMPLETED)
             stop.cancel()
-            ended.cancel()
+            nudged.cancel()
+        self.nudged.clear()
         self.woken = self.waiter.done()
 
 
