@@ -129,11 +129,11 @@ def record_and_claim(
     p: Publisher, finished: list[tuple[Ready, Attempt, Ready | None]], room: int, call_up: list[int] | None = None
 ) -> list[tuple[str, Delivery | None]]:
     """Log a batch of attempts, each as (what was sent, the attempt, its successor: a claimed delivery of the
-    same subscription that took over its slot, or None), and claim up to `room` due deliveries, in one round
-    trip: each delivery saved, its slot handed on and its lock freed, `call_up` of its subscription's waiting
-    deliveries made due (by default a few for an attempt that left its slot free), the outcome counted for its
-    subscription's health. Then judge each endpoint by its attempt. Returns the claimed (id, delivery or None
-    when gone)."""
+    same subscription that took over its slot, or None), and claim up to `room` deliveries, in one round trip:
+    each delivery saved, its slot handed on and its lock freed, `call_up` (for each attempt; none by default)
+    of its subscription's waiting deliveries called up (claimed, or due now when `room` is 0), the outcome
+    counted for its subscription's health; then due deliveries claimed. Then judge each endpoint by its
+    attempt. Returns the claimed (id, delivery or None when gone)."""
     afters = [after_attempt_of(p, ready.delivery, attempt) for ready, attempt, _ in finished]
 
     def metrics(pipe) -> None:  # a few commands for the whole batch
@@ -148,8 +148,7 @@ def record_and_claim(
         ]
         batch.observe_many(ACCEPT_TO_DELIVERED, firsts)
 
-    if call_up is None:
-        call_up = [0 if successor else 2 * p.settings.webhook_max_in_flight for _, _, successor in finished]
+    call_up = call_up or [0] * len(finished)
     outcomes = [
         (after, ready.delivery.status, attempt.succeeded, successor and successor.delivery.id, calls)
         for after, (ready, attempt, successor), calls in zip(afters, finished, call_up, strict=True)

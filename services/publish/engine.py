@@ -85,7 +85,7 @@ class Engine:
             await asyncio.wait({self.fanning})
         unfinished = await self.let_attempts_end()
         # the ended attempts first: one may have handed its slot to an attempt put back below, which frees it
-        record_and_claim(self.p, self.finished, 0)
+        record_and_claim(self.p, self.finished, 0, self.top_up(self.finished, 0))
         if unfinished:
             self.p.repo.put_back(unfinished, [], self.p.lease_s)
             log.warning("delivery engine: %d attempt(s) still running at stop handed back, due now", len(unfinished))
@@ -110,8 +110,8 @@ class Engine:
             self.fanning = asyncio.ensure_future(asyncio.to_thread(drain_outbox, self.p, OUTBOX_BATCH))
             self.fanning.add_done_callback(self.fanned)
         finished, self.finished = self.finished, []
-        call_up = self.top_up(finished)
         room = self.concurrency - len(self.in_flight) - sum(map(len, self.held.values()))
+        call_up = self.top_up(finished, room)
         try:
             claimed = await asyncio.to_thread(record_and_claim, self.p, finished, room, call_up)
         except redis.RedisError:
@@ -138,22 +138,25 @@ class Engine:
             self.outbox_full = round_.result() == OUTBOX_BATCH
         self.nudged.set()
 
-    def top_up(self, finished: list[tuple[Ready, Attempt, Ready | None]]) -> list[int]:
-        """How many of its subscription's waiting deliveries each recorded attempt makes due now: one that left
-        its slot free calls up a few (one takes the slot); one that handed its slot on calls up what its
-        subscription's held line lacks, so the line refills in the round trip that records it (this engine
-        claims them in the same round trip) instead of running dry first."""
+    def top_up(self, finished: list[tuple[Ready, Attempt, Ready | None]], room: int) -> list[int]:
+        """How many of its subscription's waiting deliveries each recorded attempt claims for this engine: one
+        that left its slot free calls up a few (one takes the slot); one that handed its slot on calls up what
+        its subscription's held line lacks, so the line refills in the round trip that records it instead of
+        running dry first, as far as the engine has `room`."""
+        freed = 2 * self.p.settings.webhook_max_in_flight
+        room -= freed * sum(successor is None for *_, successor in finished)
         asked: set[str] = set()
         call_up = []
         for ready, _, successor in finished:
             sub_id = ready.delivery.subscription_id
             if successor is None:
-                call_up.append(2 * self.p.settings.webhook_max_in_flight)
-            elif sub_id in asked:
+                call_up.append(freed)
+            elif sub_id in asked or room <= 0:
                 call_up.append(0)
             else:
                 asked.add(sub_id)
-                call_up.append(HOLD_PER_SUBSCRIPTION - len(self.held.get(sub_id, ())))
+                call_up.append(min(room, HOLD_PER_SUBSCRIPTION - len(self.held.get(sub_id, ()))))
+                room -= call_up[-1]
         return call_up
 
     def successor(self, ready: Ready, attempt: Attempt) -> Ready | None:

@@ -87,18 +87,30 @@ return 0
 # After an attempt. KEYS: delivery, due, log of the old status, log of the new status, inflight, outcomes,
 # health, lock, waiting. ARGV: JSON, id, created_ts, due_at ('' = final), '1'/'0' succeeded, now, window,
 # retention seconds ('' = keep): a final delivery expires that long after its creation; successor ('' =
-# none), slot lease end, how many to call up. The slot it frees goes to the successor (a delivery of the same
-# subscription the engine holds, claimed, already sent on it). The subscription's longest-waiting deliveries
-# called up become due now (the claiming engine holds them for the slots that free up next).
+# none), slot lease end, how many to call up, key prefix ('' = make them due, not claim them), lease seconds.
+# The slot it frees goes to the successor (a delivery of the same subscription the engine holds, claimed,
+# already sent on it). The subscription's longest-waiting deliveries called up are claimed for the caller, as
+# the claim script claims (it holds them for the slots that free up next; one held elsewhere is left alone),
+# or made due now. Returns the subscription's recent outcomes and health, and the claimed: id, JSON pairs.
 _FINISH = """
 redis.call('ZREM', KEYS[5], ARGV[2])
 redis.call('DEL', KEYS[8])
 if ARGV[9] ~= '' then redis.call('ZADD', KEYS[5], ARGV[10], ARGV[9]) end
+local claimed = {}
 if tonumber(ARGV[11]) > 0 then
   local called = redis.call('ZPOPMIN', KEYS[9], tonumber(ARGV[11]))
-  for i = 1, #called, 2 do redis.call('ZADD', KEYS[2], ARGV[6], called[i]) end
+  for i = 1, #called, 2 do
+    local key = ARGV[12] .. 'delivery:' .. called[i]
+    if ARGV[12] == '' then
+      redis.call('ZADD', KEYS[2], ARGV[6], called[i])
+    elseif redis.call('SET', key .. ':lock', '1', 'NX', 'EX', tonumber(ARGV[13])) then
+      redis.call('ZADD', KEYS[2], ARGV[10], called[i])
+      table.insert(claimed, called[i])
+      table.insert(claimed, redis.call('GET', key) or '')
+    end
+  end
 end
-if redis.call('EXISTS', KEYS[1]) == 0 then return {{}, {}} end  -- its subscription was deleted meanwhile
+if redis.call('EXISTS', KEYS[1]) == 0 then return {{}, {}, claimed} end  -- its subscription was deleted meanwhile
 redis.call('SET', KEYS[1], ARGV[1])
 if ARGV[4] == '' then redis.call('ZREM', KEYS[2], ARGV[2]) else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2]) end
 if KEYS[3] ~= KEYS[4] then redis.call('ZREM', KEYS[3], ARGV[2]) end
@@ -115,7 +127,7 @@ if ARGV[5] == '1' then
 else
   redis.call('HSETNX', KEYS[7], 'failing_since_ts', ARGV[6])
 end
-return {redis.call('LRANGE', KEYS[6], 0, -1), redis.call('HGETALL', KEYS[7])}
+return {redis.call('LRANGE', KEYS[6], 0, -1), redis.call('HGETALL', KEYS[7]), claimed}
 """
 
 
@@ -482,12 +494,14 @@ class PublishRepository:
     ) -> tuple[list[tuple[list[bool], Health]], list[tuple[str, Delivery | None]]]:
         """One round trip of the delivery engine. First, after attempts, each as (delivery with the attempt
         logged, status before, succeeded, successor id or None, how many to call up), each atomically: save the
-        delivery, schedule it or take it off the due set, hand its slot to the successor, make that many of the
-        deliveries waiting in line for the subscription due now, record the outcome for the subscription's
-        health and release the delivery's lock. `also(pipe)` queues more (metrics). Then claim up to `limit`
-        due deliveries, earliest first, locked and leased for `lease_s` (None: it is gone).
+        delivery, schedule it or take it off the due set, hand its slot to the successor, call up that many of
+        the deliveries waiting in line for the subscription (claimed for the caller, when it claims: `limit` >
+        0; else due now), record the outcome for the subscription's health and release the delivery's lock.
+        `also(pipe)` queues more (metrics). Then claim due deliveries, earliest first, up to `limit` with those
+        called up. Claimed deliveries are locked and leased for `lease_s` (None: it is gone).
         Returns, per attempt, its subscription's recent outcomes (newest first) and health; and the claimed."""
-        now, keep = time.time(), self.delivery_retention_s or ""
+        now, keep, lock_s = time.time(), self.delivery_retention_s or "", max(1, int(lease_s))
+        due_limit = limit - sum(call_up for *_, call_up in finished)
 
         def build(pipe) -> None:
             for delivery, was, succeeded, successor, call_up in finished:
@@ -506,19 +520,20 @@ class PublishRepository:
                 due_at = "" if delivery.next_attempt_ts is None else delivery.next_attempt_ts
                 succeeded = "1" if succeeded else "0"
                 args = [_dumps(delivery), delivery_id, delivery.created_ts, due_at, succeeded, now, window, keep]
-                args += [successor or "", now + lease_s, call_up]
+                args += [successor or "", now + lease_s, call_up, self.prefix if limit > 0 else "", lock_s]
                 self._evalsha(pipe, self._finish, keys, args)
             also(pipe)
-            if limit > 0:
-                lease = [time.time() + lease_s, limit, max(1, int(lease_s)), self.prefix]
+            if due_limit > 0:
+                lease = [time.time() + lease_s, due_limit, lock_s, self.prefix]
                 self._evalsha(pipe, self._claim_due, [self._key("due")], [time.time(), *lease])
 
         replies = self._pipelined(build)
         results = [
             ([o == "1" for o in outcomes], Health.from_hash(dict(zip(health[::2], health[1::2], strict=True))))
-            for outcomes, health in replies[: len(finished)]
+            for outcomes, health, _ in replies[: len(finished)]
         ]
-        flat = replies[-1] if limit > 0 else []
+        flat = [part for *_, called in replies[: len(finished)] for part in called]
+        flat += replies[-1] if due_limit > 0 else []
         return results, [(delivery_id, _loads(data)) for delivery_id, data in zip(flat[::2], flat[1::2], strict=True)]
 
     def make_due_now(self, delivery_id: str) -> None:
