@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from services.publish.batches import AttemptContext
 from services.publish.consumers import consumer_enabled
 from services.publish.delivery import Attempt, next_delay, post
 from services.publish.health import HALF_OPEN, OPEN, Health, after_attempt, circuit, should_disable
 from services.publish.model import FAILED, RETRYING, SUCCEEDED, Delivery
 from services.publish.publisher import Publisher
-from services.publish.repository import AttemptContext
 from services.publish.signing import live_secrets, webhook_headers
 from services.publish.subscriptions import disable
 from shared.logs import bind
