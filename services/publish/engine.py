@@ -89,7 +89,7 @@ class Engine:
         if unfinished:
             self.p.repo.put_back(unfinished, [], self.p.lease_s)
             log.warning("delivery engine: %d attempt(s) still running at stop handed back, due now", len(unfinished))
-        self.hold([])  # stopping: every held delivery goes back in line
+        self.hold([])  # stopping: every held delivery goes back in the due-set, due now
 
     async def let_attempts_end(self) -> list[tuple[Delivery, float, str, bool]]:
         """Attempts in flight get STOP_S to end; the rest are cancelled, to go back to the due-set, due now with
