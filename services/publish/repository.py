@@ -44,13 +44,15 @@ from shared.compact import pack, unpack
 
 STATUSES = ("pending", "retrying", "succeeded", "failed")
 
-# KEYS: delivery, log, log of its status, due. ARGV: JSON, id, created_ts, due_at, log cutoff ('' = keep all)
+# KEYS: delivery, log, log of its status, due, waiting. ARGV: JSON, id, created_ts, due_at, log cutoff ('' =
+# keep all), place in its subscription's waiting line ('' = not in line)
 _CREATE = """
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
 if ARGV[5] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[5]) end
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2])
+if ARGV[6] ~= '' then redis.call('ZADD', KEYS[5], ARGV[6], ARGV[2]) end
 return 1
 """
 
@@ -248,27 +250,28 @@ class PublishRepository(DeliveryBatches):
             else:
                 pipe.zrem(key, delivery_id)
 
-    def create_deliveries(self, deliveries: Iterable[tuple[Delivery, float]]) -> list[bool]:
+    def create_deliveries(self, deliveries: Iterable[tuple[Delivery, float | None]], lease_s: float = 0) -> list[bool]:
         """Store new deliveries, each due at its time, in one round trip; False for one that exists already
-        (a fan-out or replay re-run)."""
+        (a fan-out or replay re-run). One due at None joins its subscription's waiting line instead, in the
+        order given, for the attempts that end to call up (due when `lease_s` has passed, should none)."""
         deliveries = list(deliveries)
-        cutoff = time.time() - self.delivery_retention_s if self.delivery_retention_s else ""
+        now = time.time()
+        cutoff = now - self.delivery_retention_s if self.delivery_retention_s else ""
 
         def build(pipe) -> None:
-            for delivery, due_at in deliveries:
+            for i, (delivery, due_at) in enumerate(deliveries):
                 sub_id = delivery.subscription_id
                 keys = [
                     self._key("delivery", delivery.id),
                     self._key("sub", sub_id, "deliveries"),
                     self._key("sub", sub_id, "deliveries", delivery.status),
                     self._key("due"),
+                    self._key("sub", sub_id, "waiting"),
                 ]
-                self._evalsha(
-                    pipe,
-                    self._create,
-                    keys,
-                    [to_json(delivery), delivery.id, delivery.created_ts, due_at, cutoff],
-                )
+                line = "" if due_at is not None else now + i * 1e-6
+                due = due_at if due_at is not None else now + lease_s
+                args = [to_json(delivery), delivery.id, delivery.created_ts, due, cutoff, line]
+                self._evalsha(pipe, self._create, keys, args)
 
         return [bool(created) for created in self._pipelined(build)] if deliveries else []
 
