@@ -198,16 +198,17 @@ class Engine:
             return True
         return False
 
-    async def attempt(self, ready: Ready | None) -> None:
+    async def attempt(self, ready: Ready) -> None:
         """Send `ready`, then each successor that takes over its slot, with no round trip in between."""
-        while ready is not None:
-            self.sending[ready.delivery.id] = ready
-            attempt = await send(self.p, self.client, ready)
-            del self.sending[ready.delivery.id]
-            successor = self.successor(ready, attempt)
-            self.finished.append((ready, attempt, successor))  # to the list as it is now: step() swaps it
+        current: Ready | None = ready
+        while current is not None:
+            self.sending[current.delivery.id] = current
+            attempt = await send(self.p, self.client, current)
+            del self.sending[current.delivery.id]
+            successor = self.successor(current, attempt)
+            self.finished.append((current, attempt, successor))  # to the list as it is now: step() swaps it
             self.nudged.set()
-            ready = successor
+            current = successor
 
     async def idle(self) -> None:
         """Until an attempt or a fan-out round ends, someone wakes the engines, or the poll interval passed."""
