@@ -246,18 +246,18 @@ class Receiver:
                 reply = reply if isinstance(reply, Reply) else Reply(reply)
                 try:
                     time.sleep(reply.delay_s or receiver.delay_s)
-                    answer = reply.body if reply.body is not None else f"answered {reply.status}".encode()
-                    answer = b"" if reply.status in (204, 304) else answer  # those carry no body (RFC 9110)
-                    self.send_response(reply.status)
-                    self.send_header("content-type", "text/plain")
-                    self.send_header("content-length", str(len(answer)))
-                    for name, value in reply.headers.items():
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(answer)
-                finally:
+                finally:  # before the answer goes out: a sender may start its next request the moment it arrives
                     with receiver._lock:
                         receiver.in_progress -= 1
+                answer = reply.body if reply.body is not None else f"answered {reply.status}".encode()
+                answer = b"" if reply.status in (204, 304) else answer  # those carry no body (RFC 9110)
+                self.send_response(reply.status)
+                self.send_header("content-type", "text/plain")
+                self.send_header("content-length", str(len(answer)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(answer)
 
             def log_message(self, *args):
                 pass

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from services.publish.batches import AttemptContext
 from services.publish.consumers import consumer_enabled
 from services.publish.delivery import Attempt, next_delay, post
 from services.publish.health import HALF_OPEN, OPEN, Health, after_attempt, circuit, should_disable
 from services.publish.model import Delivery
 from services.publish.publisher import Publisher
-from services.publish.repository import AttemptContext
 from services.publish.signing import live_secrets, webhook_headers
 from services.publish.subscriptions import disable
 from shared.contracts import DeliveryStatus
@@ -130,12 +130,14 @@ def after_attempt_of(p: Publisher, delivery: Delivery, attempt: Attempt) -> Deli
 
 
 def record_and_claim(
-    p: Publisher, finished: list[tuple[Ready, Attempt, Ready | None]], room: int
+    p: Publisher, finished: list[tuple[Ready, Attempt, Ready | None]], room: int, call_up: list[int] | None = None
 ) -> list[tuple[str, Delivery | None]]:
     """Log a batch of attempts, each as (what was sent, the attempt, its successor: a claimed delivery of the
-    same subscription to take over its slot, or None), and claim up to `room` due deliveries, in one round
-    trip: each delivery saved, its slot handed on and its lock freed, the outcome counted for its subscription's
-    health. Then judge each endpoint by its attempt. Returns the claimed (id, delivery or None when gone)."""
+    same subscription that took over its slot, or None), and claim up to `room` deliveries, in one round trip:
+    each delivery saved, its slot handed on and its lock freed, `call_up` (for each attempt; none by default)
+    of its subscription's waiting deliveries called up (claimed, or due now when `room` is 0), the outcome
+    counted for its subscription's health; then due deliveries claimed. Then judge each endpoint by its
+    attempt. Returns the claimed (id, delivery or None when gone)."""
     afters = [after_attempt_of(p, ready.delivery, attempt) for ready, attempt, _ in finished]
 
     def metrics(pipe) -> None:  # a few commands for the whole batch
@@ -150,12 +152,12 @@ def record_and_claim(
         ]
         batch.observe_many(ACCEPT_TO_DELIVERED, firsts)
 
+    call_up = call_up or [0] * len(finished)
     outcomes = [
-        (after, ready.delivery.status, attempt.succeeded, successor and successor.delivery.id)
-        for after, (ready, attempt, successor) in zip(afters, finished, strict=True)
+        (after, ready.delivery.status, attempt.succeeded, successor and successor.delivery.id, calls)
+        for after, (ready, attempt, successor), calls in zip(afters, finished, call_up, strict=True)
     ]
-    call_up = 2 * p.settings.webhook_max_in_flight
-    results, claimed = p.repo.finish_and_claim(outcomes, p.breaker.window, p.lease_s, room, call_up, metrics)
+    results, claimed = p.repo.finish_and_claim(outcomes, p.breaker.window, p.lease_s, room, metrics)
     for after, (ready, attempt, _), (recent, health) in zip(afters, finished, results, strict=True):
         _log_attempt(after, attempt)
         judge_endpoint(p, ready.sub, attempt, recent, health)

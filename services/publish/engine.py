@@ -34,6 +34,7 @@ from services.publish.attempts import Ready, record_and_claim, send, triage
 from services.publish.bootstrap import bootstrap
 from services.publish.delivery import Attempt
 from services.publish.fanout import drain_outbox
+from services.publish.model import Delivery
 from services.publish.publisher import Publisher
 from services.publish.transport import webhook_client
 from shared.celery_app import SOFT_SHUTDOWN_S, WARM_SHUTDOWN_S, make_celery
@@ -61,7 +62,9 @@ class Engine:
     ):
         self.p, self.client, self.concurrency, self.heartbeat = p, client, concurrency, heartbeat
         self.in_flight: set[asyncio.Task] = set()
-        self.finished: list[tuple[Ready, Attempt]] = []
+        self.finished: list[tuple[Ready, Attempt, Ready | None]] = []  # each with the successor it started
+        self.fanning: asyncio.Future | None = None  # the fan-out round under way
+        self.nudged = asyncio.Event()  # an attempt ended, or a fan-out round did: a round has something to do
         self.held: dict[str, deque[tuple[float, Ready]]] = {}  # subscription id -> (held since, delivery)
         self.sending: dict[str, Ready] = {}  # delivery id -> attempts in flight
         self.waiter: asyncio.Future | None = None
@@ -72,64 +75,95 @@ class Engine:
         while not self.stopping.is_set():
             self.heartbeat()
             try:
-                busy = self.step()
+                busy = await self.step()
             except redis.RedisError as exc:  # Redis away: attempts in flight finish, and are recorded later
                 log.warning("delivery engine: Redis unavailable (%s); retrying", exc)
                 busy = False
                 await asyncio.sleep(1)
             await (asyncio.sleep(0) if busy else self.idle())
-        await self.let_attempts_end()
-        record_and_claim(self.p, [(ready, attempt, None) for ready, attempt in self.finished], 0)
-        self.hold([])  # stopping: every held delivery goes back in line
+        if self.fanning is not None:
+            await asyncio.wait({self.fanning})
+        unfinished = await self.let_attempts_end()
+        # the ended attempts first: one may have handed its slot to an attempt put back below, which frees it
+        record_and_claim(self.p, self.finished, 0, self.top_up(self.finished, 0))
+        if unfinished:
+            self.p.repo.put_back(unfinished, [], self.p.lease_s)
+            log.warning("delivery engine: %d attempt(s) still running at stop handed back, due now", len(unfinished))
+        self.hold([])  # stopping: every held delivery goes back in the due-set, due now
 
-    async def let_attempts_end(self) -> None:
-        """Attempts in flight get STOP_S to end; the rest are cancelled and go back to the due-set, due now with
+    async def let_attempts_end(self) -> list[tuple[Delivery, float, str, bool]]:
+        """Attempts in flight get STOP_S to end; the rest are cancelled, to go back to the due-set, due now with
         their slots and locks freed and no attempt logged, for another engine (or this one restarted)."""
         if self.in_flight:
             await asyncio.wait(self.in_flight, timeout=min(STOP_S, self.p.settings.webhook_timeout_s + 1))
         for task in self.in_flight:
             task.cancel()
         await asyncio.gather(*self.in_flight, return_exceptions=True)
-        if self.sending:
-            now = time.time()
-            unfinished = [
-                (ready.delivery.due_at(now), now, ready.delivery.status, True) for ready in self.sending.values()
-            ]
-            self.p.repo.put_back(unfinished, [], self.p.lease_s)
-            log.warning("delivery engine: %d attempt(s) still running at stop handed back, due now", len(unfinished))
+        now = time.time()
+        return [(ready.delivery.due_at(now), now, ready.delivery.status, True) for ready in self.sending.values()]
 
-    def step(self) -> bool:
-        """One round; True when there may be more work right away."""
-        fanned = drain_outbox(self.p, OUTBOX_BATCH) if self.outbox_due() else 0
-        self.outbox_full = fanned == OUTBOX_BATCH
-        finished = [(ready, attempt, self.successor(ready, attempt)) for ready, attempt in self.finished]
-        self.finished = []
+    async def step(self) -> bool:
+        """One round; True when there may be more work right away. Its Redis round trips run in a thread, so
+        the attempts in flight (and the successors they start) go on meanwhile, and so does fan-out, a round
+        of its own beside it: a backlog's fan-out does not hold up the recording and claiming of attempts."""
+        if self.fanning is None and self.outbox_due():
+            self.fanning = asyncio.ensure_future(asyncio.to_thread(drain_outbox, self.p, OUTBOX_BATCH))
+            self.fanning.add_done_callback(self.fanned)
+        finished, self.finished = self.finished, []
         room = self.concurrency - len(self.in_flight) - sum(map(len, self.held.values()))
+        call_up = self.top_up(finished, room)
         try:
-            claimed = record_and_claim(self.p, finished, room)
+            claimed = await asyncio.to_thread(record_and_claim, self.p, finished, room, call_up)
         except redis.RedisError:
-            self.finished = [(ready, attempt) for ready, attempt, _ in finished] + self.finished
-            for ready, _, successor in finished:  # recorded once Redis answers again; the successors wait
-                if successor is not None:
-                    self.held.setdefault(ready.delivery.subscription_id, deque()).appendleft(
-                        (time.monotonic(), successor)
-                    )
+            self.finished = finished + self.finished  # recorded once Redis answers again
             raise
         gone = [delivery_id for delivery_id, delivery in claimed if delivery is None]
         if gone:
-            self.p.repo.forget(gone)
-        ready, in_line = triage(self.p, [delivery for _, delivery in claimed if delivery is not None])
-        for one in [successor for _, _, successor in finished if successor is not None] + ready:
+            await asyncio.to_thread(self.p.repo.forget, gone)
+        due = [delivery for _, delivery in claimed if delivery is not None]
+        ready, in_line = await asyncio.to_thread(triage, self.p, due) if due else ([], [])
+        for one in ready:
             task = asyncio.create_task(self.attempt(one))
             self.in_flight.add(task)
             task.add_done_callback(self.in_flight.discard)
         self.hold(in_line)
-        return bool(fanned) or (room > 0 and len(claimed) == room)  # more may be waiting: look again at once
+        return room > 0 and len(claimed) == room  # more may be waiting: look again at once
+
+    def fanned(self, round_: asyncio.Future) -> None:
+        self.fanning = None
+        if round_.exception() is not None:  # what it took from the outbox the sweeper hands back at its deadline
+            log.warning("delivery engine: fan-out failed (%s); retrying", round_.exception())
+            self.next_outbox_look = time.monotonic() + 1
+        else:
+            self.outbox_full = round_.result() == OUTBOX_BATCH
+        self.nudged.set()
+
+    def top_up(self, finished: list[tuple[Ready, Attempt, Ready | None]], room: int) -> list[int]:
+        """How many of its subscription's waiting deliveries each recorded attempt claims for this engine: one
+        that left its slot free calls up a few (one takes the slot); one that handed its slot on calls up what
+        its subscription's held line lacks, so the line refills in the round trip that records it instead of
+        running dry first, as far as the engine has `room`."""
+        freed = 2 * self.p.settings.webhook_max_in_flight
+        room -= freed * sum(successor is None for *_, successor in finished)
+        asked: set[str] = set()
+        call_up = []
+        for ready, _, successor in finished:
+            sub_id = ready.delivery.subscription_id
+            if successor is None:
+                call_up.append(freed)
+            elif sub_id in asked or room <= 0:
+                call_up.append(0)
+            else:
+                asked.add(sub_id)
+                call_up.append(min(room, HOLD_PER_SUBSCRIPTION - len(self.held.get(sub_id, ()))))
+                room -= call_up[-1]
+        return call_up
 
     def successor(self, ready: Ready, attempt: Attempt) -> Ready | None:
-        """A held delivery of the same subscription, to take over the slot of a successful attempt."""
+        """A held delivery of the same subscription, to take over the slot of a successful attempt at once (the
+        attempt's record hands the slot on in Redis)."""
         line = self.held.get(ready.delivery.subscription_id)
-        return line.popleft()[1] if attempt.succeeded and line else None
+        return line.popleft()[1] if attempt.succeeded and line and not self.stopping.is_set() else None
 
     def hold(self, in_line: list[Ready]) -> None:
         """Keep claimed deliveries waiting for a slot of their subscription, a few per subscription and for a
@@ -165,19 +199,28 @@ class Engine:
         return False
 
     async def attempt(self, ready: Ready) -> None:
-        self.sending[ready.delivery.id] = ready
-        attempt = await send(self.p, self.client, ready)
-        del self.sending[ready.delivery.id]
-        self.finished.append((ready, attempt))  # to the list as it is now: step() swaps it for a new one
+        """Send `ready`, then each successor that takes over its slot, with no round trip in between."""
+        current: Ready | None = ready
+        while current is not None:
+            self.sending[current.delivery.id] = current
+            attempt = await send(self.p, self.client, current)
+            del self.sending[current.delivery.id]
+            successor = self.successor(current, attempt)
+            self.finished.append((current, attempt, successor))  # to the list as it is now: step() swaps it
+            self.nudged.set()
+            current = successor
 
     async def idle(self) -> None:
-        """Until an attempt ends, someone wakes the engines, or the poll interval passed."""
+        """Until an attempt or a fan-out round ends, someone wakes the engines, or the poll interval passed."""
         if self.waiter is None or self.waiter.done():
             poll = self.p.settings.webhook_poll_interval_s
             self.waiter = asyncio.ensure_future(asyncio.to_thread(self.p.repo.wait_for_work, poll))
-        stop = asyncio.ensure_future(self.stopping.wait())
-        await asyncio.wait({self.waiter, stop, *self.in_flight}, return_when=asyncio.FIRST_COMPLETED)
-        stop.cancel()
+        if not self.finished and not self.nudged.is_set():
+            stop, nudged = asyncio.ensure_future(self.stopping.wait()), asyncio.ensure_future(self.nudged.wait())
+            await asyncio.wait({self.waiter, stop, nudged}, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            nudged.cancel()
+        self.nudged.clear()
         self.woken = self.waiter.done()
 
 

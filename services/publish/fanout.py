@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import time
+from collections import Counter
 
 from services.publish.feed import article_index
 from services.publish.matching import matching
@@ -74,7 +75,7 @@ def publish_articles(p: Publisher, refs: list[tuple[str, int, str | None]]) -> i
             deliveries.append(new_delivery(sub["id"], article.article_id, article.version, event_type, now, **trace))
         published.append((article.article_id, article.version, article_index(article.article)))
     p.repo.save_payloads(payloads)
-    created = sum(p.repo.create_deliveries([(d, now) for d in deliveries]))
+    created = sum(p.repo.create_deliveries(_due_or_in_line(p, deliveries, now), p.lease_s))
     # the payloads are saved first: marking a version published drops the store's enriched copy of it
     p.store.mark_published_many(published)
     if created:
@@ -82,6 +83,19 @@ def publish_articles(p: Publisher, refs: list[tuple[str, int, str | None]]) -> i
     PipelineMetrics(p.store.redis).observe(FANOUT_DURATION, time.perf_counter() - started)
     log.info("published %d article version(s): %d deliveries", len(found), created)
     return created
+
+
+def _due_or_in_line(p: Publisher, deliveries: list[Delivery], now: float) -> list[tuple[Delivery, float | None]]:
+    """A subscription's first few deliveries of the batch due now, enough to fill its slots and the engine's
+    line behind them; the rest straight into its waiting line (None), where its attempts ending call them up,
+    rather than each claimed once only to find no slot and be put there."""
+    first = 2 * p.settings.webhook_max_in_flight
+    seen: Counter[str] = Counter()
+    due = []
+    for d in deliveries:
+        seen[d.subscription_id] += 1
+        due.append((d, now if seen[d.subscription_id] <= first else None))
+    return due
 
 
 def publish_article(p: Publisher, article_id: str, version: int, request_id: str | None) -> int:

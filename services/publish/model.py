@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, fields, replace
 
 from shared.contracts import DeliveryStatus
@@ -49,3 +50,12 @@ class Delivery:
     def due_at(self, when: float | None, **changes) -> Delivery:
         """This delivery with its next attempt at `when` (None: no further attempt) and any other changes."""
         return replace(self, next_attempt_ts=when, next_attempt_at=iso(when) if when is not None else None, **changes)
+
+
+def to_json(delivery: Delivery) -> str:
+    """As stored in Redis."""
+    return json.dumps(delivery.as_dict())
+
+
+def from_json(data: str | None) -> Delivery | None:
+    return Delivery.from_dict(json.loads(data)) if data else None

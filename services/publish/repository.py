@@ -7,8 +7,8 @@ Keys (under `nf:`):
   sub:<id>:outcomes             list   "1"/"0" per recent attempt, newest first, trimmed to the breaker window
   sub:<id>:probe                string held by the one half-open probe attempt
   sub:<id>:inflight             zset   delivery id -> lease expiry: the per-subscription concurrency slots
-  sub:<id>:waiting              zset   delivery id -> due time: deliveries waiting for a slot; each attempt
-                                       that ends makes the first one due (they are due in a lease anyway)
+  sub:<id>:waiting              zset   delivery id -> due time: deliveries waiting for a slot; attempts that
+                                       end call the first ones up (they are due in a lease anyway)
   sub:<id>:deliveries           zset   delivery id -> creation time (the delivery log)
   sub:<id>:deliveries:<status>  zset   the same, per status (pending, retrying, succeeded, failed)
   delivery:<id>                 string JSON delivery with its attempts
@@ -21,6 +21,9 @@ Keys (under `nf:`):
 Kept by shared/store.py: feed (zset article id -> publication time) and each article's `published_version`
 (field of article:<id>), read by replay; publish-outbox (list of enriched versions to fan out), which engines
 block on while idle.
+
+The delivery engine's batch work on these keys (claim under a lease, slots, recording attempts) is in
+services/publish/batches.py, mixed into PublishRepository.
 """
 
 from __future__ import annotations
@@ -31,110 +34,26 @@ import json
 import math
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 import redis
 
+from services.publish.batches import DeliveryBatches
 from services.publish.health import Health
-from services.publish.model import Delivery
+from services.publish.model import Delivery, from_json, to_json
 from shared.compact import pack, unpack
 from shared.contracts import DeliveryStatus
 
-# Claim due deliveries under a lease: each one's lock taken and its due time pushed to the lease's end, so
-# an engine that dies holding it costs a lease of latency, never the delivery. Returns id, JSON pairs.
-# One held by someone else (the API redelivering it) is looked at again in a second. The delivery keys are
-# built from ARGV[5], the key prefix (one Redis, no cluster). KEYS: due. ARGV: now, lease end, limit,
-# lease seconds, prefix.
-_CLAIM_DUE = """
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
-local claimed = {}
-for _, id in ipairs(ids) do
-  local key = ARGV[5] .. 'delivery:' .. id
-  if redis.call('SET', key .. ':lock', '1', 'NX', 'EX', tonumber(ARGV[4])) then
-    redis.call('ZADD', KEYS[1], ARGV[2], id)
-    table.insert(claimed, id)
-    table.insert(claimed, redis.call('GET', key) or '')
-  else
-    redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + 1, id)
-  end
-end
-return claimed
-"""
-
-# KEYS: delivery, log, log of its status, due. ARGV: JSON, id, created_ts, due_at, log cutoff ('' = keep all)
+# KEYS: delivery, log, log of its status, due, waiting. ARGV: JSON, id, created_ts, due_at, log cutoff ('' =
+# keep all), place in its subscription's waiting line ('' = not in line)
 _CREATE = """
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
 if ARGV[5] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[5]) end
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2])
+if ARGV[6] ~= '' then redis.call('ZADD', KEYS[5], ARGV[6], ARGV[2]) end
 return 1
 """
-
-# KEYS: inflight zset. ARGV: delivery id, now, lease expiry, limit, key ttl (ms)
-_ACQUIRE_SLOT = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[4]) then
-  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], ARGV[5])
-  return 1
-end
-return 0
-"""
-
-
-# After an attempt. KEYS: delivery, due, log of the old status, log of the new status, inflight, outcomes,
-# health, lock, waiting. ARGV: JSON, id, created_ts, due_at ('' = final), '1'/'0' succeeded, now, window,
-# retention seconds ('' = keep): a final delivery expires that long after its creation; successor ('' =
-# none), slot lease end, how many to call up. The slot it frees goes to the successor (a delivery of the same
-# subscription the engine holds, claimed); else the subscription's longest-waiting deliveries become due now
-# (one takes the slot, the claiming engine holds the others for the slots that free up next).
-_FINISH = """
-redis.call('ZREM', KEYS[5], ARGV[2])
-redis.call('DEL', KEYS[8])
-if ARGV[9] ~= '' then
-  redis.call('ZADD', KEYS[5], ARGV[10], ARGV[9])
-else
-  local called = redis.call('ZPOPMIN', KEYS[9], tonumber(ARGV[11]))
-  for i = 1, #called, 2 do redis.call('ZADD', KEYS[2], ARGV[6], called[i]) end
-end
-if redis.call('EXISTS', KEYS[1]) == 0 then return {{}, {}} end  -- its subscription was deleted meanwhile
-redis.call('SET', KEYS[1], ARGV[1])
-if ARGV[4] == '' then redis.call('ZREM', KEYS[2], ARGV[2]) else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2]) end
-if KEYS[3] ~= KEYS[4] then redis.call('ZREM', KEYS[3], ARGV[2]) end
-redis.call('ZADD', KEYS[4], ARGV[3], ARGV[2])
-if ARGV[4] == '' and ARGV[8] ~= '' then
-  redis.call('PEXPIREAT', KEYS[1], math.floor((tonumber(ARGV[3]) + tonumber(ARGV[8])) * 1000))
-  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. (tonumber(ARGV[6]) - tonumber(ARGV[8])))
-end
-redis.call('LPUSH', KEYS[6], ARGV[5])
-redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[7]) - 1)
-if ARGV[5] == '1' then
-  redis.call('HSET', KEYS[7], 'last_success_ts', ARGV[6])
-  redis.call('HDEL', KEYS[7], 'failing_since_ts')
-else
-  redis.call('HSETNX', KEYS[7], 'failing_since_ts', ARGV[6])
-end
-return {redis.call('LRANGE', KEYS[6], 0, -1), redis.call('HGETALL', KEYS[7])}
-"""
-
-
-@dataclass(frozen=True)
-class AttemptContext:
-    """What one attempt needs, read in one round trip."""
-
-    sub: dict | None
-    health: Health
-    payload: str | None
-    slot: bool
-
-
-def _dumps(delivery: Delivery) -> str:
-    return json.dumps(delivery.as_dict())
-
-
-def _loads(data: str | None) -> Delivery | None:
-    return Delivery.from_dict(json.loads(data)) if data else None
 
 
 def encode_cursor(score: float, member: str) -> str:
@@ -153,7 +72,7 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
         raise ValueError("not a cursor from this API") from None
 
 
-class PublishRepository:
+class PublishRepository(DeliveryBatches):
     def __init__(
         self,
         client: redis.Redis,
@@ -166,10 +85,8 @@ class PublishRepository:
         self.redis = client
         self.payload_ttl_s, self.delivery_retention_s = payload_ttl_s, delivery_retention_s
         self.prefix = prefix
-        self._claim_due = client.register_script(_CLAIM_DUE)
         self._create = client.register_script(_CREATE)
-        self._acquire_slot = client.register_script(_ACQUIRE_SLOT)
-        self._finish = client.register_script(_FINISH)
+        self._scripts = [self._create, *self._register_batch_scripts(client)]
 
     def _key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
@@ -190,7 +107,7 @@ class PublishRepository:
 
     def load_scripts(self) -> None:
         """Into Redis (a long-lived process does it at start, so its first round trip needs no retry)."""
-        for script in (self._create, self._acquire_slot, self._finish, self._claim_due):
+        for script in self._scripts:
             script.sha = self.redis.script_load(script.script)
 
     @staticmethod
@@ -332,32 +249,33 @@ class PublishRepository:
             else:
                 pipe.zrem(key, delivery_id)
 
-    def create_deliveries(self, deliveries: Iterable[tuple[Delivery, float]]) -> list[bool]:
+    def create_deliveries(self, deliveries: Iterable[tuple[Delivery, float | None]], lease_s: float = 0) -> list[bool]:
         """Store new deliveries, each due at its time, in one round trip; False for one that exists already
-        (a fan-out or replay re-run)."""
+        (a fan-out or replay re-run). One due at None joins its subscription's waiting line instead, in the
+        order given, for the attempts that end to call up (due when `lease_s` has passed, should none)."""
         deliveries = list(deliveries)
-        cutoff = time.time() - self.delivery_retention_s if self.delivery_retention_s else ""
+        now = time.time()
+        cutoff = now - self.delivery_retention_s if self.delivery_retention_s else ""
 
         def build(pipe) -> None:
-            for delivery, due_at in deliveries:
+            for i, (delivery, due_at) in enumerate(deliveries):
                 sub_id = delivery.subscription_id
                 keys = [
                     self._key("delivery", delivery.id),
                     self._key("sub", sub_id, "deliveries"),
                     self._key("sub", sub_id, "deliveries", delivery.status),
                     self._key("due"),
+                    self._key("sub", sub_id, "waiting"),
                 ]
-                self._evalsha(
-                    pipe,
-                    self._create,
-                    keys,
-                    [_dumps(delivery), delivery.id, delivery.created_ts, due_at, cutoff],
-                )
+                line = "" if due_at is not None else now + i * 1e-6
+                due = due_at if due_at is not None else now + lease_s
+                args = [to_json(delivery), delivery.id, delivery.created_ts, due, cutoff, line]
+                self._evalsha(pipe, self._create, keys, args)
 
         return [bool(created) for created in self._pipelined(build)] if deliveries else []
 
     def delivery(self, delivery_id: str) -> Delivery | None:
-        return _loads(self.redis.get(self._key("delivery", delivery_id)))
+        return from_json(self.redis.get(self._key("delivery", delivery_id)))
 
     def lock_and_read(self, delivery_id: str, ttl_s: float) -> tuple[bool, Delivery | None]:
         """Take the delivery's lock and read it in one round trip."""
@@ -365,7 +283,7 @@ class PublishRepository:
             pipe.set(self._key("delivery", delivery_id, "lock"), "1", nx=True, ex=max(1, int(ttl_s)))
             pipe.get(self._key("delivery", delivery_id))
             locked, data = pipe.execute()
-        return bool(locked), _loads(data)
+        return bool(locked), from_json(data)
 
     def unlock_delivery(self, delivery_id: str) -> None:
         self.redis.delete(self._key("delivery", delivery_id, "lock"))
@@ -373,7 +291,7 @@ class PublishRepository:
     def save_delivery(self, delivery: Delivery, due_at: float | None, was: str | None = None) -> None:
         """Save a delivery; `due_at` None takes it off the due set (final). `was`: its status before, if known."""
         with self.redis.pipeline() as pipe:
-            pipe.set(self._key("delivery", delivery.id), _dumps(delivery))
+            pipe.set(self._key("delivery", delivery.id), to_json(delivery))
             if due_at is None:
                 pipe.zrem(self._key("due"), delivery.id)
             else:
@@ -399,128 +317,8 @@ class PublishRepository:
             entries += self.redis.zrevrangebyscore(key, upper, "-inf", start=0, num=wanted, withscores=True)
         page, more = entries[:limit], len(entries) > limit
         docs = self.redis.mget([self._key("delivery", m) for m, _ in page]) if page else []
-        items = [_loads(d) for d in docs if d]
+        items = [from_json(d) for d in docs if d]
         return items, encode_cursor(page[-1][1], page[-1][0]) if more else None
-
-    # the delivery engine: a batch at a time, each step one round trip
-    def prepare_attempts(
-        self, deliveries: list[Delivery], max_in_flight: int, slot_ttl_s: float
-    ) -> list[AttemptContext]:
-        """For each delivery: its subscription, the subscription's health, the payload and a concurrency slot.
-        Each subscription and each payload is read once for the batch."""
-        subs = list(dict.fromkeys(d.subscription_id for d in deliveries))
-        refs = list(dict.fromkeys((d.article_id, d.version) for d in deliveries))
-        now = time.time()
-
-        def build(pipe) -> None:
-            for sub_id in subs:
-                pipe.get(self._key("sub", sub_id))
-                pipe.hgetall(self._key("sub", sub_id, "health"))
-            for article_id, version in refs:
-                pipe.get(self._key("payload", article_id, str(version)))
-            for d in deliveries:
-                self._evalsha(
-                    pipe,
-                    self._acquire_slot,
-                    [self._key("sub", d.subscription_id, "inflight")],
-                    [d.id, now, now + slot_ttl_s, max_in_flight, int(slot_ttl_s * 1000)],
-                )
-
-        replies = self._pipelined(build)
-        n = 2 * len(subs)
-        sub_of = {
-            i: (json.loads(s) if s else None, Health.from_hash(h))
-            for i, s, h in zip(subs, replies[:n:2], replies[1:n:2], strict=True)
-        }
-        payload_of = {ref: unpack(body) for ref, body in zip(refs, replies[n : n + len(refs)], strict=True)}
-        slots = replies[n + len(refs) :]
-        return [
-            AttemptContext(*sub_of[d.subscription_id], payload_of[(d.article_id, d.version)], bool(slot))
-            for d, slot in zip(deliveries, slots, strict=True)
-        ]
-
-    def put_back(
-        self, items: list[tuple[Delivery, float | None, str, bool]], for_slot: list[Delivery], lease_s: float
-    ) -> None:
-        """Deliveries not attempted, saved, their slots freed and their locks released: `items` as (delivery, due at
-        or None when final, status before, held a slot); `for_slot` to wait in line for their subscription's next
-        free slot (and due when a lease has passed, should no slot come free)."""
-        with self.redis.pipeline(transaction=False) as pipe:
-            for delivery in for_slot:
-                pipe.zadd(
-                    self._key("sub", delivery.subscription_id, "waiting"), {delivery.id: delivery.next_attempt_ts}
-                )
-                pipe.zadd(self._key("due"), {delivery.id: time.time() + lease_s})
-                pipe.delete(self._key("delivery", delivery.id, "lock"))
-            for delivery, due_at, was, slot in items:
-                pipe.set(self._key("delivery", delivery.id), _dumps(delivery))
-                self._status_index(pipe, delivery, was)
-                if due_at is None:
-                    pipe.zrem(self._key("due"), delivery.id)
-                else:
-                    pipe.zadd(self._key("due"), {delivery.id: due_at})
-                if slot:
-                    pipe.zrem(self._key("sub", delivery.subscription_id, "inflight"), delivery.id)
-                pipe.delete(self._key("delivery", delivery.id, "lock"))
-            pipe.execute()
-
-    def forget(self, delivery_ids: list[str]) -> None:
-        """Claimed ids with no delivery left (its subscription was deleted): off the due set, unlocked."""
-        with self.redis.pipeline(transaction=False) as pipe:
-            for delivery_id in delivery_ids:
-                pipe.zrem(self._key("due"), delivery_id)
-                pipe.delete(self._key("delivery", delivery_id, "lock"))
-            pipe.execute()
-
-    def finish_and_claim(
-        self,
-        finished: list[tuple[Delivery, str, bool, str | None]],
-        window: int,
-        lease_s: float,
-        limit: int,
-        call_up: int,
-        also: Callable = lambda pipe: None,
-    ) -> tuple[list[tuple[list[bool], Health]], list[tuple[str, Delivery | None]]]:
-        """One round trip of the delivery engine. First, after attempts, each as (delivery with the attempt
-        logged, status before, succeeded, successor id or None), each atomically: save the delivery, schedule it
-        or take it off the due set, hand its slot to the successor (else up to `call_up` deliveries waiting in
-        line for the subscription become due), record the outcome for the subscription's health and release
-        the delivery's lock. `also(pipe)` queues more (metrics). Then claim up to `limit` due deliveries,
-        earliest first, locked and leased for `lease_s` (None: it is gone).
-        Returns, per attempt, its subscription's recent outcomes (newest first) and health; and the claimed."""
-        now, keep = time.time(), self.delivery_retention_s or ""
-
-        def build(pipe) -> None:
-            for delivery, was, succeeded, successor in finished:
-                sub_id, delivery_id = delivery.subscription_id, delivery.id
-                keys = [
-                    self._key("delivery", delivery_id),
-                    self._key("due"),
-                    self._key("sub", sub_id, "deliveries", was),
-                    self._key("sub", sub_id, "deliveries", delivery.status),
-                    self._key("sub", sub_id, "inflight"),
-                    self._key("sub", sub_id, "outcomes"),
-                    self._key("sub", sub_id, "health"),
-                    self._key("delivery", delivery_id, "lock"),
-                    self._key("sub", sub_id, "waiting"),
-                ]
-                due_at = "" if delivery.next_attempt_ts is None else delivery.next_attempt_ts
-                succeeded = "1" if succeeded else "0"
-                args = [_dumps(delivery), delivery_id, delivery.created_ts, due_at, succeeded, now, window, keep]
-                args += [successor or "", now + lease_s, call_up]
-                self._evalsha(pipe, self._finish, keys, args)
-            also(pipe)
-            if limit > 0:
-                lease = [time.time() + lease_s, limit, max(1, int(lease_s)), self.prefix]
-                self._evalsha(pipe, self._claim_due, [self._key("due")], [time.time(), *lease])
-
-        replies = self._pipelined(build)
-        results = [
-            ([o == "1" for o in outcomes], Health.from_hash(dict(zip(health[::2], health[1::2], strict=True))))
-            for outcomes, health in replies[: len(finished)]
-        ]
-        flat = replies[-1] if limit > 0 else []
-        return results, [(delivery_id, _loads(data)) for delivery_id, data in zip(flat[::2], flat[1::2], strict=True)]
 
     def make_due_now(self, delivery_id: str) -> None:
         """Bring a delivery's due time forward to now (never back, and only while it is in the due-set)."""

@@ -22,11 +22,7 @@ def delivery(delivery_id: str, age_s: float) -> Delivery:
 
 def finish(repo, item: Delivery) -> None:
     repo.finish_and_claim(
-        [(replace(item, status=DeliveryStatus.SUCCEEDED), DeliveryStatus.PENDING, True, None)],
-        20,
-        60,
-        limit=0,
-        call_up=1,
+        [(replace(item, status=DeliveryStatus.SUCCEEDED), DeliveryStatus.PENDING, True, None, 1)], 20, 60, limit=0
     )
 
 

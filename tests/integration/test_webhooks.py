@@ -319,6 +319,26 @@ def test_one_slow_subscriber_cannot_take_every_worker(processes, api, publish):
         assert slow.max_in_progress == 1 and len(slow.received) == 4  # held back, never dropped
 
 
+def test_a_backlog_to_one_subscriber_from_two_engines_keeps_its_in_flight_limit_and_one_webhook_id_each(
+    processes, api, store
+):
+    """Successors go out the moment a slot frees and waiting lines are claimed as they are recorded: still never
+    more than WEBHOOK_MAX_IN_FLIGHT at the subscriber at once, whichever engine sends."""
+    with Receiver(delay_s=0.02) as receiver:
+        sub = subscribe(api, receiver.url)
+        for i in range(60):  # handed over as enrich does it: through the publish outbox, before the engines start
+            store.accept(f"line{i}", {"title": "T", "body": f"line{i}"}, f"line{i}-h")
+            store.start_enriching(f"line{i}", 1)
+            store.save_enriched(f"line{i}", 1, finished(f"line{i}", 1, places=PK))
+        for _ in range(2):
+            processes(["deliver"], WEBHOOK_MAX_IN_FLIGHT="2")
+        wait_for(lambda: len(log(api, sub, status=DeliveryStatus.SUCCEEDED, limit=100)) == 60, 60, "every delivery to succeed")
+        assert receiver.max_in_progress == 2
+        assert sorted(r.headers["webhook-id"] for r in receiver.received) == sorted(
+            delivery_id(sub["id"], f"line{i}", 1, EventType.PUBLISHED) for i in range(60)
+        )
+
+
 @pytest.fixture
 def strict_workers(request, app_env, tmp_path):
     """The publish worker and delivery engine with private addresses not allowed (the `processes` fixture cannot
