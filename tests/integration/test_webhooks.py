@@ -332,7 +332,11 @@ def test_a_backlog_to_one_subscriber_from_two_engines_keeps_its_in_flight_limit_
             store.save_enriched(f"line{i}", 1, finished(f"line{i}", 1, places=PK))
         for _ in range(2):
             processes(["deliver"], WEBHOOK_MAX_IN_FLIGHT="2")
-        wait_for(lambda: len(log(api, sub, status=DeliveryStatus.SUCCEEDED, limit=100)) == 60, 60, "every delivery to succeed")
+        wait_for(
+            lambda: len(log(api, sub, status=DeliveryStatus.SUCCEEDED, limit=100)) == 60,
+            60,
+            "every delivery to succeed",
+        )
         assert receiver.max_in_progress == 2
         assert sorted(r.headers["webhook-id"] for r in receiver.received) == sorted(
             delivery_id(sub["id"], f"line{i}", 1, EventType.PUBLISHED) for i in range(60)
