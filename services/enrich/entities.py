@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span
 
 from services.enrich import gazetteer
-from services.enrich.features import entity_features, line_cues
+from services.enrich.features import ORGANISATION_WORDS, entity_features, line_cues
 from services.enrich.gazetteer import Place, key
 from services.enrich.learned import Model
 
@@ -37,11 +37,12 @@ PERSON_TITLES = set(
     "mr mrs ms miss dr prof sir dame lord lady president vice prime minister secretary senator sen rep "
     "representative gov governor mayor chancellor pope ceo chairman chairwoman sheikh imam rev reverend lt col "
     "colonel sgt sergeant adm admiral ambassador spokesman spokeswoman spokesperson premier detective constable "
-    "superintendent commissioner inspector m mme mlle monsieur madame président présidente ministre".split()
+    "superintendent commissioner inspector sheriff archbishop rabbi m mme mlle monsieur madame président présidente "
+    "ministre".split()
 )
 AMBIGUOUS_TITLES = set(
     "gen general king queen prince princess judge justice chief deputy officer chair coach captain capt father "
-    "maj major speaker leader attorney roi reine".split()
+    "maj major speaker leader attorney bishop cardinal pastor roi reine".split()
 )
 ALL_TITLES = PERSON_TITLES | AMBIGUOUS_TITLES
 # Suffixes that name the administrative form of a place already known ("Kunduz province" -> "Kunduz"),
@@ -59,13 +60,23 @@ IRREGULAR_DEMONYMS = set(
     "hispanic western eastern northern southern".split()
 )
 
+# Party labels leading a person's name in election news ("Conservative Jane Doe"), stripped as titles are.
+AFFILIATIONS = {"conservative", "liberal", "labour", "labor", "democrat", "republican", "tory", "socialist"}
+# Nouns for groups of people whose possessive belongs to an institution's name ("People's Party",
+# "Magistrate's Court", "Children's Hospital"), unlike a name's ("ITV News' Jane Doe").
+GROUP_POSSESSORS = set(
+    "people peoples magistrate magistrates children women men workers veterans farmers teachers citizens "
+    "nurses doctors pensioners students".split()
+)
+
 _EDGE_JUNK = re.compile(r"^[\W_]+|[\W_]+$")
 _LEADING_ARTICLE = re.compile(r"^(?:(?:the|a|an|le|la|les)\s+|l['’](?=\w))", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['’]s?$")
 # Where one span holds several names: a dash or bar, a comma, a line break, brackets, a possessive ("ITV News'
-# Jane Doe", "New York's Lincoln Center").
-_JOINTS = re.compile(r"\s[-–—|]\s|,\s+|\s*\n\s*|\s*[()]\s*|(?<=\w)['’]s?\s+(?=[A-Z])")
-_TICKER = re.compile(r"^[A-Z]{1,5}\.[A-Z]{1,3}$")  # "RIO.AX" after "Rio Tinto"
+# Jane Doe", "New York's Lincoln Center"), a stock ticker ("BHP.AX and Rio Tinto RIO.AX").
+_JOINTS = re.compile(
+    r"\s[-–—|]\s|,\s+|\s*\n\s*|\s*[()]\s*|(?<=\w)['’]s?\s+(?=[A-Z])|(?:^|\s+)[A-Z]{1,5}\.[A-Z]{1,3}(?:\s+|$)"
+)
 _RUN_WORD = re.compile(r"[A-ZÀ-Ý][\w'’.&-]*$")
 
 
@@ -122,26 +133,41 @@ class Candidate:
 # --- mentions ---------------------------------------------------------------------------------------------
 
 
-def clean_name(text: str, person: bool = False) -> tuple[str, bool]:
-    """(name, titled): whitespace, quotes, determiners, possessive and titles removed."""
+def clean_name(text: str, label: str = "") -> tuple[str, bool]:
+    """(name, titled): whitespace, quotes, determiners, possessive and titles removed. A leading demonym or party
+    label ("Croatian Ivo Karlovic") goes only from a person or a capitalised run: in an organisation or a place
+    it is part of the name ("British Red Cross", "Northern Samar")."""
+    person = label == "PERSON"
     titles = ALL_TITLES if person else PERSON_TITLES
     name = _EDGE_JUNK.sub("", " ".join(text.split()))
     name = _POSSESSIVE.sub("", _LEADING_ARTICLE.sub("", name))
     words, titled = name.split(), False
-    while len(words) > 1 and key(words[0]) in titles:
+    lead = next((i for i, w in enumerate(words) if w[:1].isupper()), 0)
+    if lead and gazetteer.certain_place(" ".join(words[lead:])):  # "de France", "région de New York"
+        words = words[lead:]
+    while len(words) > 1 and key(words[0]) in titles and not _institution(words):  # "Prince Albert Services"
         words, titled = words[1:], True
-    if len(words) > 2 and is_demonym(words[0]):  # "Croatian Ivo Karlovic"
+    if len(words) > 2 and label in ("PERSON", CAPITALISED) and (is_demonym(words[0]) or key(words[0]) in AFFILIATIONS):
         words = words[1:]
-    while len(words) > 1 and (key(words[-1]) in ALL_TITLES | CONNECTORS or _TICKER.match(words[-1])):
-        words = words[:-1]  # "ASEAN Chair", "Sarawak and", "NAB NAB.AX"
+    while len(words) > 1 and words[0] in ("and", "&"):  # what followed a ticker: "BHP.AX and Fortescue Metals"
+        words = words[1:]
+    while len(words) > 1 and key(words[-1]) in ALL_TITLES | CONNECTORS:
+        words = words[:-1]  # "ASEAN Chair", "Sarawak and"
     return _EDGE_JUNK.sub("", " ".join(words)), titled
+
+
+def _institution(words: list[str]) -> bool:
+    """The name ends as an institution's does: a country or title leading it is its own ("U.S. Forest Service",
+    "Taiwan Semiconductor Co", "Prince Albert Victim Services")."""
+    return key(words[-1]) in ORGANISATION_WORDS | LEGAL_FORMS
 
 
 def is_demonym(name: str) -> bool:
     word = key(name).removesuffix("s")
     if word in IRREGULAR_DEMONYMS:
         return True
-    stems = {word[: -len(ending)] for ending in DEMONYM_ENDINGS if word.endswith(ending)}
+    # A stem of three letters at least: "Ali" is a name, not someone from "Al".
+    stems = {word[: -len(end)] for end in DEMONYM_ENDINGS if word.endswith(end) and len(word) - len(end) >= 3}
     tails = ("", "a", "ia", "e", "istan", "land")
     return any(gazetteer.certain_place(stem + tail) for stem in stems for tail in tails)
 
@@ -163,24 +189,59 @@ def _parts(span: Span, label: str) -> list[tuple[str, str]]:
     words = span.text.split()
     for cut in range(len(words) - 2, 0, -1):
         head, tail = " ".join(words[:cut]), " ".join(words[cut:])
-        if all(w[0].isupper() for w in words[cut:]) and gazetteer.certain_place(head):
+        if not _institution(words) and all(w[0].isupper() for w in words[cut:]) and gazetteer.certain_place(head):
             return [(head, "GPE"), (tail, "PERSON" if len(words) - cut >= 2 else label)]
-    return [(piece, label) for piece in _JOINTS.split(span.text) if piece]
+    return [(piece, label) for piece in _split_names(span.text) if piece]
 
 
-def _capitalised_runs(doc: Doc) -> list[Span]:
-    """Runs of capitalised words (with 'of', 'de'... inside) that overlap no span spaCy tagged."""
-    tagged = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+def _split_names(text: str) -> list[str]:
+    """`text` cut at its joints, but for a possessive of a group of people."""
+    pieces, start = [], 0
+    for joint in _JOINTS.finditer(text):
+        possessor = text[start : joint.start()].split()[-1:]
+        if joint.group()[0] in "'’" and possessor and key(possessor[0]) in GROUP_POSSESSORS:
+            continue
+        pieces.append(text[start : joint.start()])
+        start = joint.end()
+    return [*pieces, text[start:]]
+
+
+def _glued(doc: Doc, i: int) -> bool:
+    """Token i is a hyphen, or a word, written with no space against token i - 1: one word to a reader."""
+    return 0 < i < len(doc) and not doc[i - 1].whitespace_ and (doc[i].text == "-" or doc[i].is_alpha)
+
+
+def _hyphenated(span: Span) -> Span:
+    """`span` widened over the capitalised words hyphenated to it: spaCy's "Ottawa" in "Ottawa-Vanier". Not over a
+    lower-case word ("Acme-owned")."""
+    doc, start, end = span.doc, span.start, span.end
+    k = end
+    while _glued(doc, k):
+        k += 1
+        if doc[k - 2].text == "-" and doc[k - 1].is_title:
+            end = k
+    k = start
+    while k > 0 and _glued(doc, k):
+        k -= 1
+        if doc[k + 1].text == "-" and doc[k].is_title:
+            start = k
+    return Span(doc, start, end, label=span.label_)
+
+
+def _capitalised_runs(doc: Doc, tagged: set[int]) -> list[Span]:
+    """Runs of capitalised words (with 'of', 'de'..., or hyphens as in "Abdul-ul-Haq", inside) that overlap no
+    token of `tagged`."""
     runs, start = [], None
     for token in [*doc, None]:
         capital = token is not None and token.i not in tagged and bool(_RUN_WORD.match(token.text))
-        inside = token is not None and start is not None and token.lower_ in CONNECTORS and token.i not in tagged
+        inside = token is not None and start is not None and token.i not in tagged
+        inside = inside and (token.lower_ in CONNECTORS or (_glued(doc, token.i) and _glued(doc, token.i + 1)))
         if capital or inside:
             start = token.i if start is None else start
             continue
         if start is not None:
             end = token.i if token is not None else len(doc)
-            while end > start and doc[end - 1].lower_ in CONNECTORS:
+            while end > start and (doc[end - 1].lower_ in CONNECTORS or not _RUN_WORD.match(doc[end - 1].text)):
                 end -= 1
             if not all(t.is_stop for t in doc[start:end]):
                 runs.append(Span(doc, start, end, label=CAPITALISED))
@@ -196,11 +257,13 @@ def _label(span: Span) -> str:
 def mentions_in(doc: Doc) -> list[Mention]:
     found = []
     lines = line_cues(doc.text)
-    spans = [ent for ent in doc.ents if ent.label_ not in NUMERIC_LABELS] + _capitalised_runs(doc)
+    tagged = list({(span.start, span.end): span for span in map(_hyphenated, doc.ents)}.values())
+    runs = _capitalised_runs(doc, {i for span in tagged for i in range(span.start, span.end)})
+    spans = [span for span in tagged if span.label_ not in NUMERIC_LABELS] + runs
     for span in spans:
         label = _label(span)
         for part, part_label in _parts(span, label):
-            name, titled = clean_name(part, person=part_label == "PERSON")
+            name, titled = clean_name(part, part_label)
             if not is_junk(name) and not is_demonym(name):
                 cues = _cues(span, part_label, lines)
                 found.append(Mention(name, part_label, span.start_char, titled, cues))

@@ -87,3 +87,68 @@ def test_capitalised_runs_spacy_missed_become_candidates():
     doc = pipeline_for("en")("Shares of Blorvex Quantafield rose after the results.")
     names = {m.name: m.label for m in mentions_in(doc)}
     assert "Blorvex Quantafield" in names
+
+
+@pytest.fixture(scope="module")
+def mention_names():
+    nlp = pipeline_for("en")
+    return lambda text: {m.name for m in mentions_in(nlp(text))}
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Two men will appear in the Velmora Magistrate’s Court on Monday.", "Velmora Magistrate’s Court"),
+        ("The party with the most seats, the People's Unity Congress, chose a leader.", "People's Unity Congress"),
+    ],
+)
+def test_a_possessive_of_a_group_of_people_stays_in_the_name(mention_names, text, name):
+    assert name in mention_names(text)
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Customers of Q-Telvox lost their data, a Q-Telvox spokesman said.", "Q-Telvox"),
+        ("The opener was followed by Qadir-ul-Hamza, who made 40 runs.", "Qadir-ul-Hamza"),
+        ("Jane Doe held her seat in Ottawa-Brennick on Monday.", "Ottawa-Brennick"),
+    ],
+)
+def test_hyphenated_words_are_one_name(mention_names, text, name):
+    assert name in mention_names(text)
+
+
+def test_a_lower_case_word_after_a_hyphen_is_not_part_of_a_name(mention_names):
+    names = mention_names("A Velmont-owned carrier said on Monday it was hacked.")
+    assert "Velmont" in names and "Velmont-owned" not in names
+
+
+def test_stock_tickers_separate_company_names(mention_names):
+    names = mention_names("Kestrel Metals KMM.AX and Norvane Mining NVM.AX fell between 4% and 7% on Monday.")
+    assert {"Kestrel Metals", "Norvane Mining"} <= names
+    assert not any(".AX" in name for name in names)
+
+
+def test_a_country_leading_an_institution_stays_in_its_name(mention_names):
+    names = mention_names("Crews from the U.S. Forest Service and Taiwan Quellar Manufacturing Co arrived.")
+    assert {"U.S. Forest Service", "Taiwan Quellar Manufacturing Co"} <= names
+
+
+@pytest.mark.parametrize(
+    "raw, label, name",
+    [
+        ("Conservative Jane Doe", "PERSON", "Jane Doe"),
+        ("Liberal Tom Harlow", "CAPS", "Tom Harlow"),
+        ("Croatian Ivo Velmar", "PERSON", "Ivo Velmar"),
+        ("British Velmora Cross", "ORG", "British Velmora Cross"),
+        ("Northern Velmora Resources", "ORG", "Northern Velmora Resources"),
+        ("Ali Velmar Kani", "PERSON", "Ali Velmar Kani"),
+        ("Bishop Tom Harlow", "PERSON", "Tom Harlow"),
+        ("Prince Velmar Victim Services", "PERSON", "Prince Velmar Victim Services"),
+        ("Harris Velmora County Sheriff", "CAPS", "Harris Velmora County"),
+        ("région de New York", "LOC", "New York"),
+        ("de Velmarre", "PERSON", "de Velmarre"),  # a particle of a surname, not a preposition before a place
+    ],
+)
+def test_names_lose_what_is_not_theirs_and_keep_what_is(raw, label, name):
+    assert clean_name(raw, label)[0] == name
