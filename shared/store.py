@@ -205,6 +205,7 @@ class EnrichedVersion:
     article_id: str
     version: int
     article: dict
+    text: str  # the article's JSON as stored, which `article` was decoded from
     received_ts: float  # when ingest accepted this version
     update: bool  # an earlier version was published: this one goes out as article.updated
 
@@ -344,7 +345,8 @@ class ArticleStore:
                 found.append(None)
                 continue
             update = published is not None and int(published) < version
-            found.append(EnrichedVersion(article_id, version, json.loads(unpack(data)), float(received), update))
+            text = unpack(data)
+            found.append(EnrichedVersion(article_id, version, json.loads(text), text, float(received), update))
         return found
 
     def start_enriching(self, article_id: str, version: int) -> bool:

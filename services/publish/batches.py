@@ -154,17 +154,17 @@ class DeliveryBatches:
         ]
 
     def put_back(
-        self, items: list[tuple[Delivery, float | None, str, bool]], for_slot: list[Delivery], lease_s: float
+        self, items: list[tuple[Delivery, float | None, str, bool]], for_slot: list[Delivery], due_in_s: float
     ) -> None:
         """Deliveries not attempted, saved, their slots freed and their locks released: `items` as (delivery, due at
         or None when final, status before, held a slot); `for_slot` to wait in line for their subscription's next
-        free slot (and due when a lease has passed, should no slot come free)."""
+        free slot (and due in `due_in_s`, should no slot come free)."""
         with self.redis.pipeline(transaction=False) as pipe:
             for delivery in for_slot:
                 pipe.zadd(
                     self._key("sub", delivery.subscription_id, "waiting"), {delivery.id: delivery.next_attempt_ts}
                 )
-                pipe.zadd(self._key("due"), {delivery.id: time.time() + lease_s})
+                pipe.zadd(self._key("due"), {delivery.id: time.time() + due_in_s})
                 pipe.delete(self._key("delivery", delivery.id, "lock"))
             for delivery, due_at, was, slot in items:
                 pipe.set(self._key("delivery", delivery.id), to_json(delivery))

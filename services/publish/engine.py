@@ -25,7 +25,7 @@ import signal
 import socket
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import aiohttp
 import redis
@@ -126,7 +126,7 @@ class Engine:
             task = asyncio.create_task(self.attempt(one))
             self.in_flight.add(task)
             task.add_done_callback(self.in_flight.discard)
-        self.hold(in_line)
+        self.hold(in_line, ready)
         return room > 0 and len(claimed) == room  # more may be waiting: look again at once
 
     def fanned(self, round_: asyncio.Future) -> None:
@@ -165,19 +165,24 @@ class Engine:
         line = self.held.get(ready.delivery.subscription_id)
         return line.popleft()[1] if attempt.succeeded and line and not self.stopping.is_set() else None
 
-    def hold(self, in_line: list[Ready]) -> None:
+    def hold(self, in_line: list[Ready], starting: Iterable[Ready] = ()) -> None:
         """Keep claimed deliveries waiting for a slot of their subscription, a few per subscription and for a
-        short while (their subscription as read when claimed stays current enough); the rest go back in line."""
-        now, in_line_again, soon = time.monotonic(), [], []
+        short while (their subscription as read when claimed stays current enough), when this engine has (or is
+        `starting`) attempts of that subscription, whose ends hand it their slots. The rest go back in line."""
+        now, in_line_again, elsewhere, soon = time.monotonic(), [], [], []
+        sending = {ready.delivery.subscription_id for ready in (*self.sending.values(), *starting)}
         for ready in in_line:
-            line = self.held.setdefault(ready.delivery.subscription_id, deque())
-            if len(line) < HOLD_PER_SUBSCRIPTION:
+            sub_id = ready.delivery.subscription_id
+            if sub_id not in sending:
+                # another engine's attempts have the slots: in their line, where their ends call it up at once,
+                # and due soon should none (held here, it would wait for this engine's next round)
+                elsewhere.append(ready.delivery)
+            elif len(line := self.held.setdefault(sub_id, deque())) < HOLD_PER_SUBSCRIPTION:
                 line.append((now, ready))
             else:
                 in_line_again.append(ready.delivery)
-        # Held with no attempt of theirs in flight here (another engine's attempts have the slots), or too long:
-        # due again now, not in line, where only an attempt ending would call them up.
-        sending = {ready.delivery.subscription_id for ready in self.sending.values()}
+        # Held with no attempt of theirs in flight here any more, or too long: due again now, not in line, where
+        # only an attempt ending would call them up.
         due = time.time()
         for sub_id, line in list(self.held.items()):
             patience = HOLD_S if sub_id in sending else IDLE_HOLD_S
@@ -188,6 +193,8 @@ class Engine:
                 del self.held[sub_id]
         if soon or in_line_again:
             self.p.repo.put_back(soon, in_line_again, self.p.lease_s)
+        if elsewhere:
+            self.p.repo.put_back([], elsewhere, IDLE_HOLD_S)
 
     def outbox_due(self) -> bool:
         """Look at the publish outbox when woken, when the last look found a full batch, or once a poll

@@ -63,6 +63,8 @@ def matches(subscription: dict, article: dict, event_type: str, facets: dict[str
     return facets_match(subscription.get("filters") or {}, facets or article_facets(article))
 
 
-def matching(subscriptions: Iterable[dict], article: dict, event_type: str) -> list[dict]:
-    facets = article_facets(article)
+def matching(
+    subscriptions: Iterable[dict], article: dict, event_type: str, facets: dict[str, set[str]] | None = None
+) -> list[dict]:
+    facets = facets or article_facets(article)
     return [sub for sub in subscriptions if matches(sub, article, event_type, facets)]

@@ -11,7 +11,9 @@ from svix.webhooks import Webhook as SvixWebhook
 from svix.webhooks import WebhookVerificationError as SvixVerificationError
 
 from services.publish.app import create_app
+from services.publish.attempts import Ready
 from services.publish.bootstrap import bootstrap
+from services.publish.engine import IDLE_HOLD_S, Engine
 from services.publish.fanout import delivery_id, new_delivery, webhook_body
 from shared.celery_app import make_celery
 from shared.config import Settings
@@ -341,6 +343,23 @@ def test_a_backlog_to_one_subscriber_from_two_engines_keeps_its_in_flight_limit_
         assert sorted(r.headers["webhook-id"] for r in receiver.received) == sorted(
             delivery_id(sub["id"], f"line{i}", 1, EventType.PUBLISHED) for i in range(60)
         )
+
+
+def test_an_engine_sending_nothing_to_a_subscription_puts_what_it_claimed_of_it_in_line_not_in_its_hold(app_env, api):
+    """The engine whose attempts have the slots calls the waiting line up as they end; held by an engine with no
+    attempt of that subscription, a delivery would wait for that engine's next round (up to a poll interval)."""
+    p = bootstrap(Settings.from_env(app_env), make_celery("tests", Settings.from_env(app_env)))
+    p.repo.load_scripts()
+    sub = subscribe(api, "https://example.com/hook")
+    delivery = new_delivery(sub["id"], "held1", 1, EventType.PUBLISHED)
+    p.repo.create_deliveries([(delivery, time.time())])
+    assert p.repo.lock_and_read(delivery.id, p.lease_s)[0]  # claimed
+    engine = Engine(p, client=None, concurrency=10)
+    engine.hold([Ready(delivery, sub, "{}")])
+    assert engine.held == {}
+    assert p.repo.redis.zscore(f"nf:sub:{sub['id']}:waiting", delivery.id) is not None
+    assert p.repo.redis.zscore("nf:due", delivery.id) <= time.time() + IDLE_HOLD_S
+    assert p.repo.lock_and_read(delivery.id, p.lease_s)[0]  # its lock released
 
 
 @pytest.fixture

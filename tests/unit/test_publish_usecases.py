@@ -133,3 +133,16 @@ def test_replay_of_a_disabled_subscription_is_refused(p):
     p.repo.update_subscription("sub_1", lambda sub: {**sub, "enabled": False})
     with pytest.raises(Conflict):
         replay(p, "sub_1", since=0)
+
+
+def test_a_webhook_body_spliced_from_the_stored_article_is_the_text_encoding_it_again_gives():
+    article = {"data": {"headline": "Talks in Islamabad", "places": [{"name": "Pakistan"}]}, "enrichment": {"k": ["é"]}}
+    body = webhook_body(EventType.UPDATED, article, json.dumps(article))
+    timestamp = json.loads(body)["timestamp"]
+    assert body == json.dumps({"type": EventType.UPDATED, "timestamp": timestamp, **article})
+
+
+def test_a_stored_article_with_more_than_data_and_enrichment_is_not_spliced_into_a_webhook_body():
+    article = {"data": {"headline": "H"}, "enrichment": {}, "internal": "not for subscribers"}
+    body = json.loads(webhook_body(EventType.PUBLISHED, article, json.dumps(article)))
+    assert set(body) == {"type", "timestamp", "data", "enrichment"}
