@@ -24,8 +24,8 @@ run: $(STAMP)  ## the whole pipeline locally: Redis (found or embedded) + every 
 test: $(STAMP)  ## every test: unit, integration (real Redis + Celery workers), e2e (all processes)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal tests
 
-test-fast: $(STAMP)  ## unit, the integration tests that start no workers, two smoke tests of real processes; Redis broker only
-	NEWSFLOW_TEST_BROKERS=redis $(BIN)/python -m pytest tests -m "not slow or smoke"
+test-fast: $(STAMP)  ## unit, the integration tests that start no workers, two smoke tests of real processes; Redis broker only, two test processes
+	NEWSFLOW_TEST_BROKERS=redis $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal tests -m "not slow or smoke"
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
