@@ -10,13 +10,12 @@ one example, labelled with its main topic. The regression is seeded, so the same
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
 from services.enrich.learned import Model, fit
 from services.enrich.topics import MODEL_PATH, evidence, features, scores
-from services.enrich.training import raw_for
+from services.enrich.training import raw_for, read_corpus, save
 
 SEED = 13
 C = 1.0  # the regression's inverse regularisation (scikit-learn's default; see CUE_SCALE in topics.py)
@@ -53,10 +52,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("corpus", type=Path, nargs="+", help="gold JSONL files")
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args(argv)
-    articles = [json.loads(line) for path in args.corpus for line in path.read_text().splitlines() if line.strip()]
+    articles = read_corpus(args.corpus)
     model = train((topic_words(analyse(raw_for(a))), a["gold"]) for a in articles if a["gold"].get("topics"))
-    args.out.write_text(json.dumps(model.to_json(), sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
-    print(f"{args.out}: {len(model.weights)} features, classes {', '.join(model.classes)}")
+    save(model, args.out)
 
 
 if __name__ == "__main__":

@@ -90,10 +90,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("corpus", type=Path, nargs="+", help="gold JSONL files")
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args(argv)
-    articles = [json.loads(line) for path in args.corpus for line in path.read_text().splitlines() if line.strip()]
-    model = train([(analyse(raw_for(a)).candidates, a["gold"]) for a in articles])
-    args.out.write_text(json.dumps(model.to_json(), sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
-    print(f"{args.out}: {len(model.weights)} features, classes {', '.join(model.classes)}")
+    model = train([(analyse(raw_for(a)).candidates, a["gold"]) for a in read_corpus(args.corpus)])
+    save(model, args.out)
+
+
+def read_corpus(paths: list[Path]) -> list[dict]:
+    """The gold articles of JSONL files, one a line (../shared/corpus/README.md)."""
+    return [json.loads(line) for path in paths for line in path.read_text().splitlines() if line.strip()]
+
+
+def save(model: Model, out: Path) -> None:
+    """Written with sorted keys and no spaces, so the same training gives the same bytes."""
+    out.write_text(json.dumps(model.to_json(), sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"{out}: {len(model.weights)} features, classes {', '.join(model.classes)}")
 
 
 if __name__ == "__main__":
