@@ -143,7 +143,7 @@ class Engine:
         that left its slot free calls up a few (one takes the slot); one that handed its slot on calls up what
         its subscription's held line lacks, so the line refills in the round trip that records it instead of
         running dry first, as far as the engine has `room`."""
-        freed = 2 * self.p.settings.webhook_max_in_flight
+        freed = self.p.burst
         room -= freed * sum(successor is None for *_, successor in finished)
         asked: set[str] = set()
         call_up = []

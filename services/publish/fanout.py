@@ -94,7 +94,7 @@ def _due_or_in_line(p: Publisher, deliveries: list[Delivery], now: float) -> lis
     """A subscription's first few deliveries of the batch due now, enough to fill its slots and the engine's
     line behind them; the rest straight into its waiting line (None), where its attempts ending call them up,
     rather than each claimed once only to find no slot and be put there."""
-    first = 2 * p.settings.webhook_max_in_flight
+    first = p.burst
     seen: Counter[str] = Counter()
     due = []
     for d in deliveries:

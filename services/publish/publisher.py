@@ -33,6 +33,13 @@ class Publisher:
         return 2 * self.settings.webhook_timeout_s + 5
 
     @property
+    def burst(self) -> int:
+        """How many deliveries of one subscription are worth having due at once: enough for its concurrency slots
+        and as many again waiting behind them. Fan-out makes only these due and puts the rest in the
+        subscription's waiting line; an attempt that frees its slot calls up this many."""
+        return 2 * self.settings.webhook_max_in_flight
+
+    @property
     def breaker(self) -> BreakerPolicy:
         s = self.settings
         return BreakerPolicy(s.webhook_breaker_window, s.webhook_breaker_threshold, s.webhook_breaker_cooldown_s)
