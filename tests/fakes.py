@@ -152,8 +152,12 @@ class FakePublishRepository:
     locks: set[str] = field(default_factory=set)
     wakes: int = 0
 
-    def save_subscription(self, sub: dict) -> None:
+    def save_subscription(self, sub: dict, cap: int | None = None) -> bool:
+        owned = [s for s in self.subs.values() if s.get("consumer_id") == sub.get("consumer_id")]
+        if cap is not None and len(owned) >= cap:
+            return False
         self.subs[sub["id"]] = sub
+        return True
 
     def subscription(self, sub_id: str) -> dict | None:
         return self.subs.get(sub_id)

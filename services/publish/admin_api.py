@@ -16,8 +16,7 @@ from services.publish.admin_schemas import (
     IssuedKey,
     KeyIn,
 )
-from services.publish.consumers import QuotaExceeded
-from services.publish.publisher import Publisher
+from services.publish.publisher import Publisher, QuotaExceeded
 from shared.openapi import Operation, path_parameter
 from shared.web import Problem, json_body, problem_response
 

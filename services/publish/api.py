@@ -138,9 +138,7 @@ def get_article(article_id: str):
 @bp.post("/subscriptions")
 def create_subscription():
     data = SubscriptionIn().load(json_body())
-    consumers.check_new_subscription(_publisher(), principal())
-    owner = {} if principal().operator else {"consumer_id": principal().consumer_id}
-    sub = subscriptions.create_subscription(_publisher(), {**data, **owner})
+    sub = consumers.create_subscription(_publisher(), principal(), data)
     warnings = subscriptions.url_warnings(_publisher(), sub["url"])
     location = url_for(".get_subscription", sub_id=sub["id"])
     shown = {**subscriptions.public_view(sub), "secret": sub["secret"], **({"warnings": warnings} if warnings else {})}

@@ -19,14 +19,10 @@ from services.publish import subscriptions
 from services.publish.access_repository import AccessRepository
 from services.publish.auth import CONSUMER, OPERATOR, Principal, digest, key_id_of, matches, new_key
 from services.publish.model import Delivery
-from services.publish.publisher import NotFound, Publisher
+from services.publish.publisher import NotFound, Publisher, QuotaExceeded
 from shared.times import iso
 
 MAX_LIVE_KEYS = 2  # the current key and the one replacing it
-
-
-class QuotaExceeded(Exception):
-    """A consumer asked for more than its limits allow (409, no point retrying)."""
 
 
 def access(p: Publisher) -> AccessRepository:
@@ -168,12 +164,13 @@ def visible_consumer(who: Principal, asked: str | None) -> str | None:
     return asked if who.operator else who.consumer_id
 
 
-def check_new_subscription(p: Publisher, who: Principal) -> None:
+def create_subscription(p: Publisher, who: Principal, data: dict) -> dict:
+    """A new subscription of `who`'s consumer, within its CONSUMER_MAX_SUBSCRIPTIONS; an operator's belongs to no
+    consumer and has no cap."""
     if who.operator:
-        return
-    cap = p.settings.consumer_max_subscriptions
-    if sum(s.get("consumer_id") == who.consumer_id for s in p.repo.subscriptions()) >= cap:
-        raise QuotaExceeded(f"A consumer has at most {cap} subscriptions (CONSUMER_MAX_SUBSCRIPTIONS).")
+        return subscriptions.create_subscription(p, data)
+    owned = {**data, "consumer_id": who.consumer_id}
+    return subscriptions.create_subscription(p, owned, cap=p.settings.consumer_max_subscriptions)
 
 
 def check_replay_window(p: Publisher, who: Principal, since: float) -> None:

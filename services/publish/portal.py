@@ -20,8 +20,7 @@ from services.publish import consumers, queries, subscriptions
 from services.publish.access import rate_limit
 from services.publish.auth import Principal
 from services.publish.console import PAGE_HEADERS, cross_site, delivery_row
-from services.publish.consumers import QuotaExceeded
-from services.publish.publisher import Conflict, NotFound, Publisher
+from services.publish.publisher import Conflict, NotFound, Publisher, QuotaExceeded
 from services.publish.replay import redeliver as redeliver_now
 from services.publish.sample_event import send_test_event
 from services.publish.schemas import SubscriptionIn
@@ -154,8 +153,7 @@ def create():
         filters = {name: _values(form.get(name, "")) for name in FILTER_FIELDS}
         data["filters"] = {name: values for name, values in filters.items() if values}
         loaded = SubscriptionIn().load(data)
-        consumers.check_new_subscription(_publisher(), who)
-        sub = subscriptions.create_subscription(_publisher(), {**loaded, "consumer_id": who.consumer_id})
+        sub = consumers.create_subscription(_publisher(), who, loaded)
         warnings = subscriptions.url_warnings(_publisher(), sub["url"])
         return _render({"secret": sub["secret"], "sub_id": sub["id"], "warnings": warnings}, 201)
 

@@ -19,6 +19,10 @@ class Conflict(RuntimeError):
     """The request is valid but the resource's state does not allow it now (409)."""
 
 
+class QuotaExceeded(Exception):
+    """A consumer asked for more than its limits allow (409, no point retrying)."""
+
+
 @dataclass(frozen=True)
 class Publisher:
     settings: Settings

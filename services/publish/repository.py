@@ -119,20 +119,37 @@ class PublishRepository(DeliveryBatches):
         return json.loads(data) if data else None
 
     # subscriptions
-    def save_subscription(self, sub: dict) -> None:
+    def save_subscription(self, sub: dict, cap: int | None = None) -> bool:
+        """Store a new subscription; with a `cap`, only while its consumer has fewer than `cap` subscriptions.
+        Whether it was stored. The count and the write are one transaction on the watched list of subscriptions,
+        retried when another creation or deletion changes it in between."""
         with self.redis.pipeline() as pipe:
-            pipe.set(self._key("sub", sub["id"]), json.dumps(sub))
-            pipe.zadd(self._key("subs"), {sub["id"]: sub["created_ts"]}, nx=True)
-            pipe.execute()
+            while True:
+                try:
+                    pipe.watch(self._key("subs"))
+                    if cap is not None:
+                        owned = [s for s in self._subscriptions(pipe) if s.get("consumer_id") == sub["consumer_id"]]
+                        if len(owned) >= cap:
+                            return False
+                    pipe.multi()
+                    pipe.set(self._key("sub", sub["id"]), json.dumps(sub))
+                    pipe.zadd(self._key("subs"), {sub["id"]: sub["created_ts"]}, nx=True)
+                    pipe.execute()
+                    return True
+                except redis.WatchError:
+                    continue
 
     def subscription(self, sub_id: str) -> dict | None:
         return self._get_json(self._key("sub", sub_id))
 
     def subscriptions(self) -> list[dict]:
-        ids = self.redis.zrange(self._key("subs"), 0, -1)
+        return self._subscriptions(self.redis)
+
+    def _subscriptions(self, client: redis.Redis | redis.client.Pipeline) -> list[dict]:
+        ids = client.zrange(self._key("subs"), 0, -1)
         if not ids:
             return []
-        return [json.loads(d) for d in self.redis.mget([self._key("sub", i) for i in ids]) if d]
+        return [json.loads(d) for d in client.mget([self._key("sub", i) for i in ids]) if d]
 
     def update_subscription(self, sub_id: str, change: Callable[[dict], dict | None]) -> dict | None:
         """Read-change-write one subscription atomically (optimistic, retried on a concurrent write), so a

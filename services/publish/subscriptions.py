@@ -7,7 +7,7 @@ import secrets
 import time
 
 from services.publish.health import Health, public_health
-from services.publish.publisher import NotFound, Publisher
+from services.publish.publisher import NotFound, Publisher, QuotaExceeded
 from services.publish.signing import new_secret, rotated
 from services.publish.ssrf import check_webhook_url, dev_mode_warnings
 from shared.times import iso
@@ -15,7 +15,9 @@ from shared.times import iso
 log = logging.getLogger(__name__)
 
 
-def create_subscription(p: Publisher, data: dict) -> dict:
+def create_subscription(p: Publisher, data: dict, cap: int | None = None) -> dict:
+    """Store a new subscription. With a `cap`, QuotaExceeded if its consumer already has that many: counted and
+    stored in one atomic step, so concurrent requests cannot pass the cap together."""
     check_webhook_url(data["url"], p.settings.webhook_allow_private)
     now = time.time()
     sub = {
@@ -29,7 +31,8 @@ def create_subscription(p: Publisher, data: dict) -> dict:
         "created_at": iso(now),
         "updated_at": iso(now),
     }
-    p.repo.save_subscription(sub)
+    if not p.repo.save_subscription(sub, cap):
+        raise QuotaExceeded(f"A consumer has at most {cap} subscriptions (CONSUMER_MAX_SUBSCRIPTIONS).")
     return sub
 
 

@@ -4,7 +4,9 @@ oversized and malformed bodies on every route with one)."""
 
 import json
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -253,6 +255,22 @@ def test_subscriptions_per_consumer_are_capped(app_env):
     refused = api.post("/v1/subscriptions", json={"url": HOOK}, headers=headers)
     assert refused.status_code == 409 and "CONSUMER_MAX_SUBSCRIPTIONS" in refused.json["detail"]
     subscribe(api, OPERATOR)  # the operator is not capped
+
+
+def test_concurrent_creations_never_pass_the_subscription_cap(app_env):
+    app = create_app({**app_env, "CONSUMER_MAX_SUBSCRIPTIONS": "3"})
+    _, headers = new_consumer(app.test_client(), "racing")
+    start = threading.Barrier(12)
+
+    def create(_: int) -> int:
+        client = app.test_client()
+        start.wait()
+        return client.post("/v1/subscriptions", json={"url": HOOK}, headers=headers).status_code
+
+    with ThreadPoolExecutor(12) as pool:
+        statuses = sorted(pool.map(create, range(12)))
+    assert statuses == [201] * 3 + [409] * 9
+    assert len(app.test_client().get("/v1/subscriptions", headers=headers).json["items"]) == 3
 
 
 def test_a_consumers_replay_window_is_capped(app_env):

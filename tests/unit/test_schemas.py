@@ -121,8 +121,9 @@ def test_every_publish_route_is_in_the_openapi_document():
 
 
 class SubscriptionsInMemory:
-    def save_subscription(self, sub: dict) -> None:
+    def save_subscription(self, sub: dict, cap: int | None = None) -> bool:
         self.saved = sub
+        return True
 
 
 def new_subscription(payload: dict) -> dict:
