@@ -19,9 +19,10 @@ class Task:
 
 
 # publish.deliver and publish.poll_due have no route here: nothing sends them now, and the previous release's
-# messages wait in `deliver` and `publish`, both consumed by publish-worker (Procfile).
+# messages wait in `deliver` and `publish`, both consumed by publish-worker (Procfile). QUEUES are the queues whose
+# depth the console and the metrics show: `deliver` among them, so an upgrade shows when its old messages are gone.
 TASK_QUEUES = {Task.ENRICH_ARTICLE: "enrich", Task.PUBLISH_ARTICLE: "publish", Task.SWEEP: "ops"}
-QUEUES = ("enrich", "publish", "ops")
+QUEUES = ("enrich", "publish", "ops", "deliver")
 
 
 class ArticleState:

@@ -55,7 +55,11 @@ ARTICLES = Metric(
     (INGEST,),
 )
 QUEUE_DEPTH = Metric(
-    "newsflow_queue_depth", GAUGE, ("queue",), "Task messages waiting in each Celery queue.", (INGEST,)
+    "newsflow_queue_depth",
+    GAUGE,
+    ("queue",),
+    "Task messages waiting in each Celery queue; deliver holds the last release's attempts until they drain.",
+    (INGEST,),
 )
 TASKS = Metric(
     "newsflow_tasks_total",

@@ -47,7 +47,7 @@ def test_console_shows_a_failed_delivery_and_redelivers_it_with_the_same_webhook
         published = page.locator("#pipeline-counts tr", has_text=ArticleState.PUBLISHED).locator("td.num")
         assert published.inner_text() == "1"
         queues = page.locator("#queue-depths tr td:first-child").all_inner_texts()
-        assert queues == ["enrich", "publish", "ops"]
+        assert queues == ["enrich", "publish", "ops", "deliver"]
 
         row = page.locator(f"[data-article='{article_id}']")
         shown = row.inner_text()
