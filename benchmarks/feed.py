@@ -22,11 +22,11 @@ from pathlib import Path
 import httpx
 
 from services.enrich.ninjs import finished_article
-from services.enrich.topics import IPTC_URI, NAMES
 from services.publish.fanout import webhook_body
 from services.publish.feed import article_index
 from services.publish.repository import PublishRepository
 from shared.contracts import EventType
+from shared.mediatopics import IPTC_URI, NAMES
 from shared.store import ArticleStore, connect
 from shared.times import iso
 from tests.helpers import Processes, claim_redis_db, free_port, release_redis_db, wait_for

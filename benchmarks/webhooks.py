@@ -34,13 +34,13 @@ import httpx
 import psutil
 
 from services.enrich.ninjs import finished_article
-from services.enrich.topics import IPTC_URI
 from services.publish import subscriptions
 from services.publish.bootstrap import bootstrap
 from services.publish.schemas import SubscriptionIn
 from shared.celery_app import make_celery
 from shared.config import DEFAULTS, Settings
 from shared.contracts import EventType
+from shared.mediatopics import IPTC_URI
 from shared.times import iso
 from tests.helpers import Processes, claim_redis_db, release_redis_db
 

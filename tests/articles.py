@@ -11,8 +11,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from services.enrich.ninjs import finished_article
-from services.enrich.topics import IPTC_URI, NAMES
 from services.publish.matching import topic_code
+from shared.mediatopics import IPTC_URI, NAMES
 from shared.openapi import json_schema
 from shared.times import iso
 from tests.helpers import ROOT

@@ -2,11 +2,12 @@
 every other top-level topic with enough evidence, plus the second-level topics that are confident, each with a
 relevance of 0-100, best first.
 
-The lexicon (`data/mediatopics.json`) maps each of the 17 top-level codes to its IPTC label, its cues grouped by
-weight, its second-level topics (same shape) and a few single-word cues in other languages. Cues are written as the
-pipeline sees the text: lower-cased lemmas of alphabetic non-stop-word tokens, a phrase being such lemmas joined by
-one space ("interest rate", "prime minister"). For a language without a model, the same lexicon can be given plain
-lower-cased word tokens: they hit the other-language cues (and the English ones that are spelt the same).
+The lexicon (`data/topic_cues.json`) gives each of the 17 top-level codes and their second-level topics (named in
+shared/mediatopics.py) cues grouped by weight, and the top-level ones a few single-word cues in other languages.
+Cues are written as the pipeline sees the text: lower-cased lemmas of alphabetic non-stop-word tokens, a phrase
+being such lemmas joined by one space ("interest rate", "prime minister"). For a language without a model, the
+same lexicon can be given plain lower-cased word tokens: they hit the other-language cues (and the English ones
+that are spelt the same).
 
 Scoring: the text is read left to right, the longest phrase first, so that a phrase's words do not count again on
 their own ("air strike" is conflict, not a labour strike). A cue found n times in the body has evidence 1 + ln n;
@@ -33,8 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from services.enrich.learned import Model
-
-IPTC_URI = "http://cv.iptc.org/newscodes/mediatopic/"
+from shared.mediatopics import IPTC_URI, NAMES, PARENTS, TOP_LEVEL
 
 TITLE_WEIGHT = 2.0  # a cue in the headline counts this many times its weight on top of the body
 HEADLINE_LEMMAS = 15  # a longer "headline" is a paragraph: its bonus is spread over its length
@@ -49,7 +49,7 @@ FULL_SCORE = 12.0  # score at which a topic's confidence reaches 100, and below 
 CUE_SCALE = 0.1
 
 _DATA = Path(__file__).parent / "data"
-_LEXICON: dict = json.loads((_DATA / "mediatopics.json").read_text(encoding="utf-8"))
+_LEXICON: dict = json.loads((_DATA / "topic_cues.json").read_text(encoding="utf-8"))
 MODEL_PATH = _DATA / "topic_model.json"
 
 
@@ -57,30 +57,27 @@ def _weights(groups: dict[str, list[str]]) -> dict[str, float]:
     return {cue: float(weight) for weight, cues in groups.items() for cue in cues}
 
 
-def _build_index(lexicon: dict) -> tuple[dict[str, str], dict[str, str], dict[str, list[tuple[str, float]]]]:
-    """(code -> IPTC label, child code -> parent code, cue -> [(code, weight)])."""
-    names: dict[str, str] = {}
-    parents: dict[str, str] = {}
+def _build_index(lexicon: dict) -> dict[str, list[tuple[str, float]]]:
+    """cue -> [(code, weight)]: a second-level topic's cues count for it and for its parent, whose own weight
+    for a cue wins over its children's."""
     index: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for code, entry in lexicon.items():
-        names[code] = entry["name"]
+        if code in PARENTS:
+            continue
         top: dict[str, float] = {}
-        for child, sub in entry.get("children", {}).items():
-            names[child], parents[child] = sub["name"], code
-            own = _weights(sub["cues"])
-            for cue, weight in own.items():
+        for child in (c for c, parent in PARENTS.items() if parent == code):
+            for cue, weight in _weights(lexicon[child]["cues"]).items():
                 index[cue].append((child, weight))
                 top[cue] = max(top.get(cue, 0.0), weight)
-        top |= _weights(entry.get("cues", {}))  # the parent's own weight for a cue wins over its children's
+        top |= _weights(entry.get("cues", {}))
         for cue, weight in _weights(entry.get("other_languages", {})).items():
             top[cue] = max(top.get(cue, 0.0), weight)
         for cue, weight in top.items():
             index[cue].append((code, weight))
-    return names, parents, dict(index)
+    return dict(index)
 
 
-NAMES, PARENTS, _INDEX = _build_index(_LEXICON)
-TOP_LEVEL: dict[str, str] = {code: name for code, name in NAMES.items() if code not in PARENTS}
+_INDEX = _build_index(_LEXICON)
 _PHRASE_STARTS = {cue.split(" ", 1)[0] for cue in _INDEX if " " in cue}
 _LONGEST = max(cue.count(" ") + 1 for cue in _INDEX)
 

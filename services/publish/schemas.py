@@ -7,9 +7,9 @@ from datetime import UTC
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from services.enrich.topics import NAMES as TOPIC_NAMES
 from services.publish.matching import topic_code
 from shared.contracts import DeliveryStatus, EventType
+from shared.mediatopics import NAMES as TOPIC_NAMES
 
 MAX_FILTER_VALUES = 100
 

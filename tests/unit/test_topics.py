@@ -8,7 +8,8 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from services.enrich import topic_training, topics
 from services.enrich.learned import Model
 from services.enrich.nlp import pipeline_for
-from services.enrich.topics import IPTC_URI, NAMES, PARENTS, TOP_LEVEL, cue_counts, subjects
+from services.enrich.topics import cue_counts, subjects
+from shared.mediatopics import IPTC_URI, NAMES, PARENTS, TOP_LEVEL
 
 IPTC_TOP_LEVEL = {
     "01000000": "arts, culture, entertainment and media",
@@ -92,6 +93,10 @@ def test_all_17_top_level_codes_are_in_the_lexicon_with_their_iptc_labels():
     assert TOP_LEVEL == IPTC_TOP_LEVEL
 
 
+def test_every_topic_of_the_catalogue_has_cues_and_every_cue_a_topic_of_it():
+    assert {code for found in topics._INDEX.values() for code, _ in found} == set(NAMES)
+
+
 def test_second_level_codes_are_iptc_concepts_under_one_top_level_topic():
     assert PARENTS, "the lexicon has second-level topics"
     for child, parent in PARENTS.items():
@@ -100,13 +105,11 @@ def test_second_level_codes_are_iptc_concepts_under_one_top_level_topic():
 
 def test_english_cues_are_written_as_the_pipeline_lemmas():
     for code, entry in topics._LEXICON.items():
-        groups = [entry["cues"], *(child["cues"] for child in entry["children"].values())]
-        for group in groups:
-            for weight, cues in group.items():
-                assert float(weight) > 0, code
-                for cue in cues:
-                    words = cue.split(" ")
-                    assert all(w.isalpha() and w == w.lower() and w not in STOP_WORDS for w in words), cue
+        for weight, cues in entry["cues"].items():
+            assert float(weight) > 0, code
+            for cue in cues:
+                words = cue.split(" ")
+                assert all(w.isalpha() and w == w.lower() and w not in STOP_WORDS for w in words), cue
 
 
 @pytest.mark.parametrize("expected", list(ARTICLES))
