@@ -30,6 +30,10 @@ KIND_BY_LABEL = {"PERSON": PEOPLE, "ORG": ORGANISATIONS, "GPE": PLACES, "LOC": P
 # Numbers, dates and amounts are never names; every other label is a candidate the model may keep or drop.
 NUMERIC_LABELS = {"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"}
 CAPITALISED = "CAPS"  # a capitalised run spaCy did not tag
+# The weight of a mention's contextual vector (spaCy's tok2vec output, `doc.tensor`, averaged over its tokens; one
+# feature a dimension, named by language: the models' vectors are not comparable) beside the 0/1 features: the
+# regression's penalty then shrinks them as much as those. Chosen by cross-validation (docs/development.md).
+VECTOR_SCALE = 0.5
 
 # Words that, leading a name, mark a person and are not part of the name. The ambiguous ones
 # ("General Motors", "Chief Keef") are stripped only from what spaCy itself called a person.
@@ -271,7 +275,8 @@ def mentions_in(doc: Doc) -> list[Mention]:
 
 
 def _cues(span: Span, label: str, lines: list[tuple[int, dict[str, float]]]) -> dict[str, float]:
-    """What one mention's surroundings say: its label, its line, the words either side, its part of speech."""
+    """What one mention's surroundings say: its label, its line, the words either side, its part of speech, and its
+    tokens' contextual vector."""
     doc = span.doc
     before = doc[span.start - 1] if span.start > 0 else None
     after = doc[span.end] if span.end < len(doc) else None
@@ -283,6 +288,9 @@ def _cues(span: Span, label: str, lines: list[tuple[int, dict[str, float]]]) -> 
     cues["proper_nouns"] = sum(t.pos_ == "PROPN" for t in span) / len(span)
     if len(span) == 1:
         cues[f"pos={span[0].pos_}"] = 1.0
+    if doc.tensor.size:  # the contextual token vectors spaCy's tagger reads
+        vector = doc.tensor[span.start : span.end].mean(axis=0) * VECTOR_SCALE
+        cues |= {f"{doc.lang_}vec{i}": float(v) for i, v in enumerate(vector)}
     return cues
 
 

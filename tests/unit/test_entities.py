@@ -1,8 +1,9 @@
 """Entity resolution on made-up news text, with the real spaCy model and the shipped entity model (pure)."""
 
 import pytest
+import spacy
 
-from services.enrich.entities import candidates, clean_name, is_demonym, mentions_in, resolve
+from services.enrich.entities import VECTOR_SCALE, candidates, clean_name, is_demonym, mentions_in, resolve
 from services.enrich.learned import entity_model
 from services.enrich.nlp import pipeline_for
 
@@ -87,6 +88,20 @@ def test_capitalised_runs_spacy_missed_become_candidates():
     doc = pipeline_for("en")("Shares of Blorvex Quantafield rose after the results.")
     names = {m.name: m.label for m in mentions_in(doc)}
     assert "Blorvex Quantafield" in names
+
+
+def test_a_mention_carries_its_tokens_contextual_vector_named_by_language():
+    doc = pipeline_for("en")("Shares of Blorvex Quantafield rose after the results in Warsaw.")
+    mention = next(m for m in mentions_in(doc) if m.name == "Blorvex Quantafield")
+    expected = doc.tensor[2:4].mean(axis=0) * VECTOR_SCALE  # the mention's tokens, 2 and 3
+    assert [mention.cues[f"envec{i}"] for i in range(doc.tensor.shape[1])] == pytest.approx(expected.tolist())
+    assert not any(cue.startswith("frvec") for cue in mention.cues)
+
+
+def test_a_pipeline_without_token_vectors_gives_no_vector_cues():
+    doc = spacy.blank("en")("Officials met Jane Kowalski in Warsaw on Monday.")
+    assert doc.tensor.size == 0
+    assert all("vec" not in cue for m in mentions_in(doc) for cue in m.cues)
 
 
 @pytest.fixture(scope="module")
