@@ -18,6 +18,8 @@ Keys (under `nf:`):
   due                           zset   delivery id -> when an engine should next look at it (a claimed one:
                                        when its lease ends)
   deliver-wake                  list   pushed when there is work now, so idle engines wake at once
+  fanning                       string the engine that took the last fan-out round, for a second: an engine with
+                                attempts in flight leaves the publish outbox to it
 Kept by shared/store.py: feed (zset article id -> publication time) and each article's `published_version`
 (field of article:<id>), read by replay; publish-outbox (list of enriched versions to fan out), which engines
 block on while idle.
@@ -73,6 +75,15 @@ return table.concat(created)
 """
 
 
+# A fan-out turn. KEYS: fanning. ARGV: engine id, milliseconds, '1' to yield to another engine holding it. 1 if taken.
+_FAN_OUT_TURN = """
+local holder = redis.call('GET', KEYS[1])
+if ARGV[3] == '1' and holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+
 def encode_cursor(score: float, member: str) -> str:
     return base64.urlsafe_b64encode(f"{score!r}|{member}".encode()).decode().rstrip("=")
 
@@ -103,6 +114,7 @@ class PublishRepository(DeliveryBatches):
         self.payload_ttl_s, self.delivery_retention_s = payload_ttl_s, delivery_retention_s
         self.prefix = prefix
         self._create = client.register_script(_CREATE)
+        self._fan_out_turn = client.register_script(_FAN_OUT_TURN)
         self._scripts = [self._create, *self._register_batch_scripts(client)]
 
     def _key(self, *parts: str) -> str:
@@ -350,6 +362,11 @@ class PublishRepository(DeliveryBatches):
             pipe.lpush(self._key("deliver-wake"), "1")
             pipe.ltrim(self._key("deliver-wake"), 0, 0)
             pipe.execute()
+
+    def take_fan_out_turn(self, engine_id: str, hold_s: float, yielding: bool) -> bool:
+        """Note that `engine_id` fans out now, for `hold_s`; when `yielding`, only if no other engine did lately."""
+        args = [engine_id, max(1, int(hold_s * 1000)), "1" if yielding else "0"]
+        return bool(self._fan_out_turn(keys=[self._key("fanning")], args=args))
 
     def wait_for_work(self, timeout_s: float) -> None:
         """Block until woken, an article version is handed to publish (its outbox entry is put back where it
