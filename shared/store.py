@@ -100,39 +100,53 @@ return attempts
 # ARGV: id, version, allowed from-states (comma list), to-state, now, deadline ('' = final), error,
 #       enriched JSON ('' = leave), feed score ('' = leave), '1' to drop the raw article with the enriched one stored,
 #       publish-outbox entry ('' = none)
-_TRANSITION = """
-local meta, deadlines, enriched_key, feed, states, raw_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local publish_outbox = KEYS[8]
-local id, version, allowed, to, now, deadline, err, enriched, score, drop_raw, handover =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11]
-if redis.call('HGET', meta, 'version') ~= version then return 0 end
-local state = redis.call('HGET', meta, 'state')
-if not string.find(',' .. allowed .. ',', ',' .. state .. ',', 1, true) then return 0 end
-redis.call('HINCRBY', states, state, -1)
-redis.call('HINCRBY', states, to, 1)
-redis.call('HSET', meta, 'state', to, 'updated_at', now, 'error', err, to .. '_at', now)
-if deadline == '' then redis.call('ZREM', deadlines, id) else redis.call('ZADD', deadlines, deadline, id) end
-if enriched ~= '' then
-  redis.call('SET', enriched_key, enriched)
-  if drop_raw == '1' then redis.call('DEL', raw_key) end
-end
-if handover ~= '' then redis.call('RPUSH', publish_outbox, handover) end
-if score ~= '' then
-  redis.call('DEL', enriched_key)
-  redis.call('ZADD', feed, score, id)
-  redis.call('HSET', meta, 'published_version', version)
-  for old in string.gmatch(redis.call('GET', KEYS[7]) or '', '[^\\n]+') do
-    redis.call('ZREM', old, id)
+# `move` is the transition; _TRANSITION runs it once, _TRANSITIONS for each [KEYS, ARGV] of its one JSON argument
+# (a batch: redis-py's packing of some twenty keys and arguments per call cost more than the script), returning
+# what each returned.
+_MOVE = """
+local function move(KEYS, ARGV)
+  local meta, deadlines, enriched_key, feed, states, raw_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+  local publish_outbox = KEYS[8]
+  local id, version, allowed, to, now, deadline, err, enriched, score, drop_raw, handover =
+    ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11]
+  if redis.call('HGET', meta, 'version') ~= version then return 0 end
+  local state = redis.call('HGET', meta, 'state')
+  if not string.find(',' .. allowed .. ',', ',' .. state .. ',', 1, true) then return 0 end
+  redis.call('HINCRBY', states, state, -1)
+  redis.call('HINCRBY', states, to, 1)
+  redis.call('HSET', meta, 'state', to, 'updated_at', now, 'error', err, to .. '_at', now)
+  if deadline == '' then redis.call('ZREM', deadlines, id) else redis.call('ZADD', deadlines, deadline, id) end
+  if enriched ~= '' then
+    redis.call('SET', enriched_key, enriched)
+    if drop_raw == '1' then redis.call('DEL', raw_key) end
   end
-  local facets = {}
-  for i = 9, #KEYS do
-    redis.call('ZADD', KEYS[i], score, id)
-    facets[#facets + 1] = KEYS[i]
+  if handover ~= '' then redis.call('RPUSH', publish_outbox, handover) end
+  if score ~= '' then
+    redis.call('DEL', enriched_key)
+    redis.call('ZADD', feed, score, id)
+    redis.call('HSET', meta, 'published_version', version)
+    for old in string.gmatch(redis.call('GET', KEYS[7]) or '', '[^\\n]+') do
+      redis.call('ZREM', old, id)
+    end
+    local facets = {}
+    for i = 9, #KEYS do
+      redis.call('ZADD', KEYS[i], score, id)
+      facets[#facets + 1] = KEYS[i]
+    end
+    redis.call('SET', KEYS[7], table.concat(facets, '\\n'))
   end
-  redis.call('SET', KEYS[7], table.concat(facets, '\\n'))
+  return 1
 end
-return 1
 """
+_TRANSITION = _MOVE + "return move(KEYS, ARGV)\n"
+_TRANSITIONS = (
+    _MOVE
+    + """
+local moved = {}
+for i, t in ipairs(cjson.decode(ARGV[1])) do moved[i] = move(t[1], t[2]) end
+return moved
+"""
+)
 
 
 # Retention. KEYS: meta, raw, enriched, feed, states, facets. ARGV: id. Only a published article goes: one whose
@@ -226,6 +240,7 @@ class ArticleStore:
         self.prefix = prefix
         self._accept = client.register_script(_ACCEPT)
         self._transition = client.register_script(_TRANSITION)
+        self._transitions = client.register_script(_TRANSITIONS)
         self._claim = client.register_script(_CLAIM)
         self._expire = client.register_script(_EXPIRE)
         self._feed_walk = client.register_script(_FEED_WALK)
@@ -268,39 +283,43 @@ class ArticleStore:
         published=False,
         facets=(),
         request_id="",
-        client=None,
     ) -> bool:
+        keys, args = self._transition_of(
+            article_id, version, allowed, to, error, enriched, published, facets, request_id
+        )
+        return bool(self._transition(keys=keys, args=args))
+
+    def _transition_of(
+        self, article_id, version, allowed, to, error="", enriched=None, published=False, facets=(), request_id=""
+    ) -> tuple[list[str], list]:
+        """The transition script's KEYS and ARGV for one move."""
         now = time.time()
         deadline = "" if to in ArticleState.FINAL else now + self.stuck_after_s
-        return bool(
-            self._transition(
-                keys=[
-                    self._key("article", article_id),
-                    self._key("deadlines"),
-                    self._key("article", article_id, "enriched"),
-                    self._key("feed"),
-                    self._key("states"),
-                    self._key("article", article_id, "raw"),
-                    self._key("article", article_id, "facets"),
-                    self._key("publish-outbox"),
-                    *self.index_keys(facets),
-                ],
-                args=[
-                    article_id,
-                    str(version),
-                    ",".join(allowed),
-                    to,
-                    now,
-                    deadline,
-                    error,
-                    pack(json.dumps(enriched)) if enriched is not None else "",
-                    now if published else "",
-                    "" if self.keep_raw else "1",
-                    f"{article_id} {version} {request_id}" if to == ArticleState.ENRICHED else "",
-                ],
-                client=client,
-            )
-        )
+        keys = [
+            self._key("article", article_id),
+            self._key("deadlines"),
+            self._key("article", article_id, "enriched"),
+            self._key("feed"),
+            self._key("states"),
+            self._key("article", article_id, "raw"),
+            self._key("article", article_id, "facets"),
+            self._key("publish-outbox"),
+            *self.index_keys(facets),
+        ]
+        args = [
+            article_id,
+            str(version),
+            ",".join(allowed),
+            to,
+            repr(now),
+            repr(deadline) if deadline else "",
+            error,
+            pack(json.dumps(enriched)) if enriched is not None else "",
+            repr(now) if published else "",
+            "" if self.keep_raw else "1",
+            f"{article_id} {version} {request_id}" if to == ArticleState.ENRICHED else "",
+        ]
+        return keys, args
 
     def take_outbox(self, limit: int, wait_s: float) -> list[tuple[str, int, str]]:
         """Up to `limit` accepted (id, version, request id) entries, oldest first, waiting up to `wait_s` for the first.
@@ -400,19 +419,15 @@ class ArticleStore:
         return matches, (float(resume[0]), resume[1]) if resume else None
 
     def mark_published_many(self, published: list[tuple[str, int, Iterable[tuple[str, str]]]]) -> None:
-        """mark_published for each (id, version, facets), in one round trip."""
-        with self.redis.pipeline(transaction=False) as pipe:
-            for article_id, version, facets in published:
-                self._move(
-                    article_id,
-                    version,
-                    (ArticleState.ENRICHED,),
-                    ArticleState.PUBLISHED,
-                    published=True,
-                    facets=facets,
-                    client=pipe,
-                )
-            pipe.execute()
+        """mark_published for each (id, version, facets), in one script call."""
+        moves = [
+            self._transition_of(
+                article_id, version, (ArticleState.ENRICHED,), ArticleState.PUBLISHED, published=True, facets=facets
+            )
+            for article_id, version, facets in published
+        ]
+        if moves:
+            self._transitions(keys=[], args=[json.dumps(moves)])
 
     def fail(self, article_id: str, version: int, reason: str) -> bool:
         return self._move(

@@ -39,62 +39,95 @@ end
 return claimed
 """
 
-# KEYS: inflight zset. ARGV: delivery id, now, lease expiry, limit, key ttl (ms)
-_ACQUIRE_SLOT = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[4]) then
-  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], ARGV[5])
-  return 1
+# Concurrency slots for a batch of deliveries, in order. ARGV: key prefix, now, lease expiry, limit, key ttl (ms),
+# then subscription id, delivery id of each. Each subscription's expired leases go once per batch. A '1' or '0' each.
+_ACQUIRE_SLOTS = """
+local prefix, now, lease_end, limit, ttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local got, swept = {}, {}
+for i = 6, #ARGV, 2 do
+  local inflight, id = prefix .. 'sub:' .. ARGV[i] .. ':inflight', ARGV[i + 1]
+  if not swept[inflight] then
+    swept[inflight] = true
+    redis.call('ZREMRANGEBYSCORE', inflight, '-inf', now)
+  end
+  if redis.call('ZSCORE', inflight, id) or redis.call('ZCARD', inflight) < limit then
+    redis.call('ZADD', inflight, lease_end, id)
+    redis.call('PEXPIRE', inflight, ttl)
+    got[#got + 1] = '1'
+  else
+    got[#got + 1] = '0'
+  end
 end
-return 0
+return table.concat(got)
 """
 
 
-# After an attempt. KEYS: delivery, due, log of the old status, log of the new status, inflight, outcomes,
-# health, lock, waiting. ARGV: JSON, id, created_ts, due_at ('' = final), '1'/'0' succeeded, now, window,
-# retention seconds ('' = keep): a final delivery expires that long after its creation; successor ('' =
-# none), slot lease end, how many to call up, key prefix ('' = make them due, not claim them), lease seconds.
-# The slot it frees goes to the successor (a delivery of the same subscription the engine holds, claimed,
-# already sent on it). The subscription's longest-waiting deliveries called up are claimed for the caller, as
-# the claim script claims (it holds them for the slots that free up next; one held elsewhere is left alone),
-# or made due now. Returns the subscription's recent outcomes and health, and the claimed: id, JSON pairs.
-_FINISH = """
-redis.call('ZREM', KEYS[5], ARGV[2])
-redis.call('DEL', KEYS[8])
-if ARGV[9] ~= '' then redis.call('ZADD', KEYS[5], ARGV[10], ARGV[9]) end
-local claimed = {}
-if tonumber(ARGV[11]) > 0 then
-  local called = redis.call('ZPOPMIN', KEYS[9], tonumber(ARGV[11]))
-  for i = 1, #called, 2 do
-    local key = ARGV[12] .. 'delivery:' .. called[i]
-    if ARGV[12] == '' then
-      redis.call('ZADD', KEYS[2], ARGV[6], called[i])
-    elseif redis.call('SET', key .. ':lock', '1', 'NX', 'EX', tonumber(ARGV[13])) then
-      redis.call('ZADD', KEYS[2], ARGV[10], called[i])
-      table.insert(claimed, called[i])
-      table.insert(claimed, redis.call('GET', key) or '')
+# After a batch of attempts, each in turn. KEYS: due. ARGV[1], JSON: prefix, now, window, keep (retention
+# seconds, '' = keep), lease_end (of a slot handed on or a delivery claimed), claim (true: claim the called-up
+# deliveries for the caller, false: make them due now), lock_s, and attempts, each [delivery JSON, id,
+# subscription id, created_ts, due_at ('' = final), '1'/'0' succeeded, status before, status, successor ('' =
+# none), how many to call up]. One JSON argument rather than a dozen keys and arguments per attempt: redis-py's
+# packing of each argument cost the engine more than the script costs Redis. Each attempt's slot goes to its
+# successor (a delivery of the same subscription the engine holds, claimed, already sent on it). The
+# subscription's longest-waiting deliveries called up are claimed for the caller, as the claim script claims
+# (one held elsewhere is left alone), or made due now. A final delivery expires `keep` after its creation; its
+# status log is trimmed to the retention once per batch. Returns the claimed (id, JSON pairs), then per attempt
+# its subscription's recent outcomes, newest first ("1"/"0" each), and health as last_success_ts|failing_since_ts|
+# open_until_ts after it ('' when its subscription was deleted meanwhile).
+_RECORD = """
+local a = cjson.decode(ARGV[1])
+local due, prefix, now, keep = KEYS[1], a.prefix, a.now, a.keep
+local claimed, results, trimmed, pruned = {}, {}, {}, {}
+for i, t in ipairs(a.attempts) do
+  local data, id, sub, created, due_at, ok, was, status, successor, call_up = unpack(t)
+  local key, s = prefix .. 'delivery:' .. id, prefix .. 'sub:' .. sub
+  redis.call('ZREM', s .. ':inflight', id)
+  redis.call('DEL', key .. ':lock')
+  if successor ~= '' then redis.call('ZADD', s .. ':inflight', a.lease_end, successor) end
+  if call_up > 0 then
+    local called = redis.call('ZPOPMIN', s .. ':waiting', call_up)
+    for j = 1, #called, 2 do
+      local other = prefix .. 'delivery:' .. called[j]
+      if not a.claim then
+        redis.call('ZADD', due, now, called[j])
+      elseif redis.call('SET', other .. ':lock', '1', 'NX', 'EX', a.lock_s) then
+        redis.call('ZADD', due, a.lease_end, called[j])
+        claimed[#claimed + 1] = called[j]
+        claimed[#claimed + 1] = redis.call('GET', other) or ''
+      end
     end
   end
+  if redis.call('EXISTS', key) == 0 then  -- its subscription was deleted meanwhile
+    results[i] = ''
+  else
+    redis.call('SET', key, data)
+    if due_at == '' then redis.call('ZREM', due, id) else redis.call('ZADD', due, due_at, id) end
+    if was ~= status then redis.call('ZREM', s .. ':deliveries:' .. was, id) end
+    local log = s .. ':deliveries:' .. status
+    redis.call('ZADD', log, created, id)
+    if due_at == '' and keep ~= '' then
+      redis.call('PEXPIREAT', key, math.floor((created + keep) * 1000))
+      if not pruned[log] then
+        pruned[log] = true
+        redis.call('ZREMRANGEBYSCORE', log, '-inf', '(' .. (now - keep))
+      end
+    end
+    local outcomes, health = s .. ':outcomes', s .. ':health'
+    redis.call('LPUSH', outcomes, ok)
+    trimmed[outcomes] = true
+    if ok == '1' then
+      redis.call('HSET', health, 'last_success_ts', now)
+      redis.call('HDEL', health, 'failing_since_ts')
+    else
+      redis.call('HSETNX', health, 'failing_since_ts', now)
+    end
+    local h = redis.call('HMGET', health, 'last_success_ts', 'failing_since_ts', 'open_until_ts')
+    results[i] = table.concat(redis.call('LRANGE', outcomes, 0, a.window - 1)) .. '|' ..
+      (h[1] or '') .. '|' .. (h[2] or '') .. '|' .. (h[3] or '')
+  end
 end
-if redis.call('EXISTS', KEYS[1]) == 0 then return {{}, {}, claimed} end  -- its subscription was deleted meanwhile
-redis.call('SET', KEYS[1], ARGV[1])
-if ARGV[4] == '' then redis.call('ZREM', KEYS[2], ARGV[2]) else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2]) end
-if KEYS[3] ~= KEYS[4] then redis.call('ZREM', KEYS[3], ARGV[2]) end
-redis.call('ZADD', KEYS[4], ARGV[3], ARGV[2])
-if ARGV[4] == '' and ARGV[8] ~= '' then
-  redis.call('PEXPIREAT', KEYS[1], math.floor((tonumber(ARGV[3]) + tonumber(ARGV[8])) * 1000))
-  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. (tonumber(ARGV[6]) - tonumber(ARGV[8])))
-end
-redis.call('LPUSH', KEYS[6], ARGV[5])
-redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[7]) - 1)
-if ARGV[5] == '1' then
-  redis.call('HSET', KEYS[7], 'last_success_ts', ARGV[6])
-  redis.call('HDEL', KEYS[7], 'failing_since_ts')
-else
-  redis.call('HSETNX', KEYS[7], 'failing_since_ts', ARGV[6])
-end
-return {redis.call('LRANGE', KEYS[6], 0, -1), redis.call('HGETALL', KEYS[7]), claimed}
+for outcomes in pairs(trimmed) do redis.call('LTRIM', outcomes, 0, a.window - 1) end
+return {claimed, results}
 """
 
 
@@ -113,9 +146,9 @@ class DeliveryBatches:
 
     def _register_batch_scripts(self, client: redis.Redis) -> list:
         self._claim_due = client.register_script(_CLAIM_DUE)
-        self._acquire_slot = client.register_script(_ACQUIRE_SLOT)
-        self._finish = client.register_script(_FINISH)
-        return [self._claim_due, self._acquire_slot, self._finish]
+        self._acquire_slots = client.register_script(_ACQUIRE_SLOTS)
+        self._record = client.register_script(_RECORD)
+        return [self._claim_due, self._acquire_slots, self._record]
 
     def prepare_attempts(
         self, deliveries: list[Delivery], max_in_flight: int, slot_ttl_s: float
@@ -132,13 +165,9 @@ class DeliveryBatches:
                 pipe.hgetall(self._key("sub", sub_id, "health"))
             for article_id, version in refs:
                 pipe.get(self._key("payload", article_id, str(version)))
-            for d in deliveries:
-                self._evalsha(
-                    pipe,
-                    self._acquire_slot,
-                    [self._key("sub", d.subscription_id, "inflight")],
-                    [d.id, now, now + slot_ttl_s, max_in_flight, int(slot_ttl_s * 1000)],
-                )
+            batch = [part for d in deliveries for part in (d.subscription_id, d.id)]
+            args = [self.prefix, now, now + slot_ttl_s, max_in_flight, int(slot_ttl_s * 1000), *batch]
+            self._evalsha(pipe, self._acquire_slots, [], args)
 
         replies = self._pipelined(build)
         n = 2 * len(subs)
@@ -147,9 +176,9 @@ class DeliveryBatches:
             for i, s, h in zip(subs, replies[:n:2], replies[1:n:2], strict=True)
         }
         payload_of = {ref: unpack(body) for ref, body in zip(refs, replies[n : n + len(refs)], strict=True)}
-        slots = replies[n + len(refs) :]
+        slots = replies[-1]
         return [
-            AttemptContext(*sub_of[d.subscription_id], payload_of[(d.article_id, d.version)], bool(slot))
+            AttemptContext(*sub_of[d.subscription_id], payload_of[(d.article_id, d.version)], slot == "1")
             for d, slot in zip(deliveries, slots, strict=True)
         ]
 
@@ -202,40 +231,53 @@ class DeliveryBatches:
         `also(pipe)` queues more (metrics). Then claim due deliveries, earliest first, up to `limit` with those
         called up. Claimed deliveries are locked and leased for `lease_s` (None: it is gone).
         Returns, per attempt, its subscription's recent outcomes (newest first) and health; and the claimed."""
-        now, keep, lock_s = time.time(), self.delivery_retention_s or "", max(1, int(lease_s))
+        now, keep = time.time(), self.delivery_retention_s or ""
         due_limit = limit - sum(call_up for *_, call_up in finished)
+        batch = {
+            "prefix": self.prefix,
+            "now": now,
+            "window": window,
+            "keep": keep,
+            "lease_end": now + lease_s,
+            "claim": limit > 0,
+            "lock_s": max(1, int(lease_s)),
+            "attempts": [
+                [
+                    to_json(delivery),
+                    delivery.id,
+                    delivery.subscription_id,
+                    delivery.created_ts,
+                    "" if delivery.next_attempt_ts is None else delivery.next_attempt_ts,
+                    "1" if succeeded else "0",
+                    was,
+                    delivery.status,
+                    successor or "",
+                    call_up,
+                ]
+                for delivery, was, succeeded, successor, call_up in finished
+            ],
+        }
 
         def build(pipe) -> None:
-            for delivery, was, succeeded, successor, call_up in finished:
-                sub_id, delivery_id = delivery.subscription_id, delivery.id
-                keys = [
-                    self._key("delivery", delivery_id),
-                    self._key("due"),
-                    self._key("sub", sub_id, "deliveries", was),
-                    self._key("sub", sub_id, "deliveries", delivery.status),
-                    self._key("sub", sub_id, "inflight"),
-                    self._key("sub", sub_id, "outcomes"),
-                    self._key("sub", sub_id, "health"),
-                    self._key("delivery", delivery_id, "lock"),
-                    self._key("sub", sub_id, "waiting"),
-                ]
-                due_at = "" if delivery.next_attempt_ts is None else delivery.next_attempt_ts
-                succeeded = "1" if succeeded else "0"
-                args = [to_json(delivery), delivery_id, delivery.created_ts, due_at, succeeded, now, window, keep]
-                args += [successor or "", now + lease_s, call_up, self.prefix if limit > 0 else "", lock_s]
-                self._evalsha(pipe, self._finish, keys, args)
+            if finished:
+                self._evalsha(pipe, self._record, [self._key("due")], [json.dumps(batch)])
             also(pipe)
             if due_limit > 0:
-                lease = [time.time() + lease_s, due_limit, lock_s, self.prefix]
+                lease = [time.time() + lease_s, due_limit, batch["lock_s"], self.prefix]
                 self._evalsha(pipe, self._claim_due, [self._key("due")], [time.time(), *lease])
 
         replies = self._pipelined(build)
-        results = [
-            ([o == "1" for o in outcomes], Health.from_hash(dict(zip(health[::2], health[1::2], strict=True))))
-            for outcomes, health, _ in replies[: len(finished)]
-        ]
-        flat = [part for *_, called in replies[: len(finished)] for part in called]
-        flat += replies[-1] if due_limit > 0 else []
-        return results, [
+        flat, results = replies[0] if finished else ([], [])
+        flat = [*flat, *(replies[-1] if due_limit > 0 else [])]
+        return [_recorded(result) for result in results], [
             (delivery_id, from_json(data)) for delivery_id, data in zip(flat[::2], flat[1::2], strict=True)
         ]
+
+
+def _recorded(result: str) -> tuple[list[bool], Health]:
+    """An attempt's line of the record script's answer: its subscription's recent outcomes and health."""
+    if not result:
+        return [], Health()
+    outcomes, last_success, failing_since, open_until = result.split("|")
+    fields = {"last_success_ts": last_success, "failing_since_ts": failing_since, "open_until_ts": open_until}
+    return [outcome == "1" for outcome in outcomes], Health.from_hash(fields)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import secrets
 import signal
 import socket
 import time
@@ -33,7 +34,7 @@ import redis
 from services.publish.attempts import Ready, record_and_claim, send, triage
 from services.publish.bootstrap import bootstrap
 from services.publish.delivery import Attempt
-from services.publish.fanout import drain_outbox
+from services.publish.fanout import FAN_OUT_TURN_S, drain_outbox
 from services.publish.model import Delivery
 from services.publish.publisher import Publisher
 from services.publish.transport import webhook_client
@@ -70,6 +71,7 @@ class Engine:
         self.waiter: asyncio.Future | None = None
         self.stopping = asyncio.Event()
         self.woken, self.outbox_full, self.next_outbox_look = True, False, 0.0
+        self.id = secrets.token_hex(6)  # for the fan-out turn (engines on one host share a node name)
 
     async def run(self) -> None:
         while not self.stopping.is_set():
@@ -107,7 +109,8 @@ class Engine:
         the attempts in flight (and the successors they start) go on meanwhile, and so does fan-out, a round
         of its own beside it: a backlog's fan-out does not hold up the recording and claiming of attempts."""
         if self.fanning is None and self.outbox_due():
-            self.fanning = asyncio.ensure_future(asyncio.to_thread(drain_outbox, self.p, OUTBOX_BATCH))
+            busy = bool(self.in_flight)
+            self.fanning = asyncio.ensure_future(asyncio.to_thread(drain_outbox, self.p, OUTBOX_BATCH, self.id, busy))
             self.fanning.add_done_callback(self.fanned)
         finished, self.finished = self.finished, []
         room = self.concurrency - len(self.in_flight) - sum(map(len, self.held.values()))
@@ -134,6 +137,8 @@ class Engine:
         if round_.exception() is not None:  # what it took from the outbox the sweeper hands back at its deadline
             log.warning("delivery engine: fan-out failed (%s); retrying", round_.exception())
             self.next_outbox_look = time.monotonic() + 1
+        elif round_.result() is None:  # another engine fans out: look again once its turn may have lapsed
+            self.outbox_full, self.next_outbox_look = False, time.monotonic() + FAN_OUT_TURN_S
         else:
             self.outbox_full = round_.result() == OUTBOX_BATCH
         self.nudged.set()

@@ -17,6 +17,8 @@ from shared.times import iso
 
 log = logging.getLogger(__name__)
 
+FAN_OUT_TURN_S = 1.0  # an engine busy sending leaves fan-out to one that fanned out this recently
+
 
 def delivery_id(sub_id: str, article_id: str, version: int, event_type: str, replay_id: str = "") -> str:
     key = f"{sub_id}|{article_id}|{version}|{event_type}" + (f"|{replay_id}" if replay_id else "")
@@ -108,8 +110,12 @@ def publish_article(p: Publisher, article_id: str, version: int, request_id: str
     return publish_articles(p, [(article_id, version, request_id)])
 
 
-def drain_outbox(p: Publisher, batch: int) -> int:
-    """Fan out up to `batch` article versions enrich handed over through the publish outbox; how many."""
+def drain_outbox(p: Publisher, batch: int, engine_id: str = "", busy: bool = False) -> int | None:
+    """Fan out up to `batch` article versions enrich handed over through the publish outbox; how many. An engine
+    `busy` sending leaves them to another engine that fanned out within FAN_OUT_TURN_S (None: it did): fan-out
+    and sending then run on two processors, not on one engine's loop and its thread, which share one GIL."""
+    if not p.repo.take_fan_out_turn(engine_id, FAN_OUT_TURN_S, yielding=busy):
+        return None
     refs = p.store.take_publish_outbox(batch)
     if refs:
         publish_articles(p, refs)

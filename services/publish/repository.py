@@ -18,6 +18,8 @@ Keys (under `nf:`):
   due                           zset   delivery id -> when an engine should next look at it (a claimed one:
                                        when its lease ends)
   deliver-wake                  list   pushed when there is work now, so idle engines wake at once
+  fanning                       string the engine that took the last fan-out round, for a second: an engine with
+                                attempts in flight leaves the publish outbox to it
 Kept by shared/store.py: feed (zset article id -> publication time) and each article's `published_version`
 (field of article:<id>), read by replay; publish-outbox (list of enriched versions to fan out), which engines
 block on while idle.
@@ -43,15 +45,41 @@ from services.publish.model import Delivery, from_json, to_json
 from shared.compact import pack, unpack
 from shared.contracts import DeliveryStatus
 
-# KEYS: delivery, log, log of its status, due, waiting. ARGV: JSON, id, created_ts, due_at, log cutoff ('' =
-# keep all), place in its subscription's waiting line ('' = not in line)
+# New deliveries, each stored unless it exists already (SET NX). KEYS: due. ARGV[1], JSON: prefix, cutoff (of
+# the delivery log, '' = keep all; trimmed once per subscription), deliveries, each [JSON, id, subscription id,
+# status, created_ts, due at, place in its subscription's waiting line ('' = not in line)]. One JSON argument for
+# the batch: redis-py's packing of a dozen keys and arguments per delivery cost fan-out more than the script
+# costs Redis. Returns '1' (created) or '0' each.
 _CREATE = """
-if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
-if ARGV[5] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[5]) end
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
-redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2])
-if ARGV[6] ~= '' then redis.call('ZADD', KEYS[5], ARGV[6], ARGV[2]) end
+local a = cjson.decode(ARGV[1])
+local created, trimmed = {}, {}
+for i, t in ipairs(a.deliveries) do
+  local data, id, sub, status, created_ts, due_at, line = unpack(t)
+  local s = a.prefix .. 'sub:' .. sub
+  if redis.call('SET', a.prefix .. 'delivery:' .. id, data, 'NX') then
+    local log = s .. ':deliveries'
+    if a.cutoff ~= '' and not trimmed[log] then
+      trimmed[log] = true
+      redis.call('ZREMRANGEBYSCORE', log, '-inf', '(' .. a.cutoff)
+    end
+    redis.call('ZADD', log, created_ts, id)
+    redis.call('ZADD', log .. ':' .. status, created_ts, id)
+    redis.call('ZADD', KEYS[1], due_at, id)
+    if line ~= '' then redis.call('ZADD', s .. ':waiting', line, id) end
+    created[i] = '1'
+  else
+    created[i] = '0'
+  end
+end
+return table.concat(created)
+"""
+
+
+# A fan-out turn. KEYS: fanning. ARGV: engine id, milliseconds, '1' to yield to another engine holding it. 1 if taken.
+_FAN_OUT_TURN = """
+local holder = redis.call('GET', KEYS[1])
+if ARGV[3] == '1' and holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 """
 
@@ -86,6 +114,7 @@ class PublishRepository(DeliveryBatches):
         self.payload_ttl_s, self.delivery_retention_s = payload_ttl_s, delivery_retention_s
         self.prefix = prefix
         self._create = client.register_script(_CREATE)
+        self._fan_out_turn = client.register_script(_FAN_OUT_TURN)
         self._scripts = [self._create, *self._register_batch_scripts(client)]
 
     def _key(self, *parts: str) -> str:
@@ -271,25 +300,28 @@ class PublishRepository(DeliveryBatches):
         (a fan-out or replay re-run). One due at None joins its subscription's waiting line instead, in the
         order given, for the attempts that end to call up (due when `lease_s` has passed, should none)."""
         deliveries = list(deliveries)
+        if not deliveries:
+            return []
         now = time.time()
-        cutoff = now - self.delivery_retention_s if self.delivery_retention_s else ""
-
-        def build(pipe) -> None:
-            for i, (delivery, due_at) in enumerate(deliveries):
-                sub_id = delivery.subscription_id
-                keys = [
-                    self._key("delivery", delivery.id),
-                    self._key("sub", sub_id, "deliveries"),
-                    self._key("sub", sub_id, "deliveries", delivery.status),
-                    self._key("due"),
-                    self._key("sub", sub_id, "waiting"),
+        batch = {
+            "prefix": self.prefix,
+            "cutoff": repr(now - self.delivery_retention_s) if self.delivery_retention_s else "",
+            "deliveries": [
+                [
+                    to_json(delivery),
+                    delivery.id,
+                    delivery.subscription_id,
+                    delivery.status,
+                    delivery.created_ts,
+                    due_at if due_at is not None else now + lease_s,
+                    "" if due_at is not None else now + i * 1e-6,
                 ]
-                line = "" if due_at is not None else now + i * 1e-6
-                due = due_at if due_at is not None else now + lease_s
-                args = [to_json(delivery), delivery.id, delivery.created_ts, due, cutoff, line]
-                self._evalsha(pipe, self._create, keys, args)
-
-        return [bool(created) for created in self._pipelined(build)] if deliveries else []
+                for i, (delivery, due_at) in enumerate(deliveries)
+            ],
+        }
+        args = [json.dumps(batch)]
+        [created] = self._pipelined(lambda pipe: self._evalsha(pipe, self._create, [self._key("due")], args))
+        return [flag == "1" for flag in created]
 
     def delivery(self, delivery_id: str) -> Delivery | None:
         return from_json(self.redis.get(self._key("delivery", delivery_id)))
@@ -347,6 +379,11 @@ class PublishRepository(DeliveryBatches):
             pipe.lpush(self._key("deliver-wake"), "1")
             pipe.ltrim(self._key("deliver-wake"), 0, 0)
             pipe.execute()
+
+    def take_fan_out_turn(self, engine_id: str, hold_s: float, yielding: bool) -> bool:
+        """Note that `engine_id` fans out now, for `hold_s`; when `yielding`, only if no other engine did lately."""
+        args = [engine_id, max(1, int(hold_s * 1000)), "1" if yielding else "0"]
+        return bool(self._fan_out_turn(keys=[self._key("fanning")], args=args))
 
     def wait_for_work(self, timeout_s: float) -> None:
         """Block until woken, an article version is handed to publish (its outbox entry is put back where it

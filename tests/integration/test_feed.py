@@ -172,3 +172,19 @@ def test_articles_fanned_out_from_the_publish_outbox_are_filed_in_the_feed_index
     assert ids(page(client, "place=PK")) == ["o1"] and ids(page(client, "place=Lisbon")) == ["o2"]
     assert store.enriched("o1") is None and p.repo.payload("o1", 1) is not None
     assert_finished_article(client.get("/v1/articles/o1", headers=AUTH).get_json())
+
+
+def test_an_engine_busy_sending_leaves_the_publish_outbox_to_the_engine_fanning_out(app_env, store):
+    """Fan-out and sending run on two engines when there are two; an engine alone fans out however busy it is."""
+    settings = Settings.from_env(app_env)
+    p = bootstrap(settings, make_celery("tests", settings))
+    for article_id in ("t1", "t2", "t3"):
+        store.accept(article_id, {"title": article_id}, "h")
+        store.start_enriching(article_id, 1)
+        store.save_enriched(article_id, 1, finished(article_id))
+    assert drain_outbox(p, 1, "idle-engine", busy=False) == 1
+    assert drain_outbox(p, 1, "busy-engine", busy=True) is None  # the other fanned out within the turn
+    assert drain_outbox(p, 1, "idle-engine", busy=True) == 1  # its own turn: a lone engine goes on
+    p.repo.redis.delete("nf:fanning")  # the fanning engine's turn lapsed (it stopped or died)
+    assert drain_outbox(p, 1, "busy-engine", busy=True) == 1
+    assert drain_outbox(p, 1, "busy-engine", busy=True) == 0
