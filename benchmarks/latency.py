@@ -35,7 +35,7 @@ from pathlib import Path
 import httpx
 from standardwebhooks import Webhook
 
-from benchmarks.quality import CORPUS, load_corpus, raw_for
+from benchmarks.quality import CORPUS_DIR, load_corpus, raw_for
 from services.publish.fanout import delivery_id
 from services.publish.repository import PublishRepository
 from shared.config import DEFAULTS
@@ -52,7 +52,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 def articles(count: int, tag: str) -> list[dict]:
     """`count` raw articles from the corpus, cycled, each title unique (so each is a new article)."""
-    corpus = [raw_for(item) for item in load_corpus(CORPUS)]
+    corpus = [raw_for(item) for item in load_corpus([CORPUS_DIR / "dev.jsonl"])]
     return [{**raw, "title": f"{raw['title']} [{tag} {n}]"} for n, raw in enumerate(islice(cycle(corpus), count))]
 
 
