@@ -190,6 +190,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float
+    client: tuple[str, int]  # the sender's address and port: one TCP connection
 
     def json(self) -> dict:
         return json.loads(self.body)
@@ -238,7 +239,9 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 with receiver._lock:
                     receiver.connections.add(self.client_address)
-                    receiver.received.append(Received(dict(self.headers.items()), body, time.time()))
+                    receiver.received.append(
+                        Received(dict(self.headers.items()), body, time.time(), self.client_address)
+                    )
                     index = min(len(receiver.received) - receiver._offset, len(receiver.responses)) - 1
                     reply = receiver.responses[index]
                     receiver.in_progress += 1

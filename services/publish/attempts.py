@@ -7,6 +7,7 @@ import logging
 import random
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import aiohttp
@@ -27,6 +28,8 @@ from shared.times import iso
 log = logging.getLogger(__name__)
 
 DUE_SLACK_S = 0.5  # a delivery claimed this much before its time goes out now
+# An engine counts as running this long after its last round: an idle one has a round every poll interval.
+LIVE_SLACK_S = 2.0
 FOR_SLOT = object()
 
 
@@ -39,11 +42,12 @@ class Ready:
     payload: str
 
 
-def triage(p: Publisher, claimed: list[Delivery]) -> tuple[list[Ready], list[Ready]]:
-    """Of claimed deliveries, those to attempt now, and those whose subscription has its fill of attempts in
-    flight (still claimed: for the caller to hold or put in line). The others go back in one round trip: a
-    final one (its subscription deleted or disabled, its consumer disabled, its payload gone) is logged as
-    failed; one whose subscription's circuit is open waits without using up a retry."""
+def triage(p: Publisher, claimed: list[Delivery], in_flight: Mapping[str, int]) -> tuple[list[Ready], list[Ready]]:
+    """Of deliveries an engine claimed, with `in_flight` attempts per subscription, those to attempt now, and those
+    whose subscription has its fill of attempts in flight or the engine its share of them (still claimed: for
+    the caller to hold or put in line). The others go back in one round trip: a final one (its subscription
+    deleted or disabled, its consumer disabled, its payload gone) is logged as failed; one whose subscription's
+    circuit is open waits without using up a retry."""
     now = time.time()
     done, due, back = [], [], []
     for d in claimed:
@@ -56,7 +60,8 @@ def triage(p: Publisher, claimed: list[Delivery]) -> tuple[list[Ready], list[Rea
     if done:
         p.repo.forget(done)
     ready, in_line, failed = [], [], 0
-    contexts = p.repo.prepare_attempts(due, p.settings.webhook_max_in_flight, p.lease_s) if due else []
+    max_in_flight = p.settings.webhook_max_in_flight
+    contexts = p.repo.prepare_attempts(due, max_in_flight, p.lease_s, in_flight) if due else []
     consumer_ids = {ctx.sub["consumer_id"] for ctx in contexts if ctx.sub and ctx.sub.get("consumer_id")}
     consumers_enabled = {consumer_id: consumer_enabled(p, consumer_id) for consumer_id in consumer_ids}
     for delivery, ctx in zip(due, contexts, strict=True):
@@ -130,14 +135,20 @@ def after_attempt_of(p: Publisher, delivery: Delivery, attempt: Attempt) -> Deli
 
 
 def record_and_claim(
-    p: Publisher, finished: list[tuple[Ready, Attempt, Ready | None]], room: int, call_up: list[int] | None = None
-) -> list[tuple[str, Delivery | None]]:
-    """Log a batch of attempts, each as (what was sent, the attempt, its successor: a claimed delivery of the
-    same subscription that took over its slot, or None), and claim up to `room` deliveries, in one round trip:
-    each delivery saved, its slot handed on and its lock freed, `call_up` (for each attempt; none by default)
-    of its subscription's waiting deliveries called up (claimed, or due now when `room` is 0), the outcome
-    counted for its subscription's health; then due deliveries claimed. Then judge each endpoint by its
-    attempt. Returns the claimed (id, delivery or None when gone)."""
+    p: Publisher,
+    engine: str,
+    finished: list[tuple[Ready, Attempt, Ready | None]],
+    room: int,
+    call_up: list[int] | None = None,
+) -> tuple[list[tuple[str, Delivery | None]], int | None]:
+    """Log a batch of attempts `engine` made, each as (what was sent, the attempt, its successor: a claimed
+    delivery of the same subscription that took over its slot, or None), and claim up to `room` deliveries, in
+    one round trip: the engine noted as running; each delivery saved, its slot handed on and its lock freed,
+    `call_up` (for each attempt; none by default) of its subscription's waiting deliveries called up (claimed,
+    or due now when `room` is 0), the next one offered to another engine should a slot still be free, the
+    outcome counted for its subscription's health; then what other engines offered this one and due
+    deliveries claimed. Then judge each endpoint by its attempt. Returns the claimed (id, delivery or None when
+    gone), and the engine's share of each subscription's slots (None when there was no attempt to record)."""
     afters = [after_attempt_of(p, ready.delivery, attempt) for ready, attempt, _ in finished]
 
     def metrics(pipe) -> None:  # a few commands for the whole batch
@@ -157,11 +168,15 @@ def record_and_claim(
         (after, ready.delivery.status, attempt.succeeded, successor and successor.delivery.id, calls)
         for after, (ready, attempt, successor), calls in zip(afters, finished, call_up, strict=True)
     ]
-    results, claimed = p.repo.finish_and_claim(outcomes, p.breaker.window, p.lease_s, room, metrics)
+    s = p.settings
+    live_s = s.webhook_poll_interval_s + LIVE_SLACK_S
+    results, claimed, share = p.repo.finish_and_claim(
+        engine, outcomes, p.breaker.window, p.lease_s, room, s.webhook_max_in_flight, live_s, metrics
+    )
     for after, (ready, attempt, _), (recent, health) in zip(afters, finished, results, strict=True):
         _log_attempt(after, attempt)
         judge_endpoint(p, ready.sub, attempt, recent, health)
-    return claimed
+    return claimed, share
 
 
 def _log_attempt(delivery: Delivery, attempt: Attempt) -> None:

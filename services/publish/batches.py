@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import redis
@@ -19,13 +19,23 @@ from services.publish.model import Delivery, from_json, to_json
 from shared.compact import unpack
 
 # Claim due deliveries under a lease: each one's lock taken and its due time pushed to the lease's end, so
-# an engine that dies holding it costs a lease of latency, never the delivery. Returns id, JSON pairs.
+# an engine that dies holding it costs a lease of latency, never the delivery. Deliveries another engine offered
+# this one (its inbox, below) come first, locked for it already: their lease starts again. Returns id, JSON pairs.
 # One held by someone else (the API redelivering it) is looked at again in a second. The delivery keys are
-# built from ARGV[5], the key prefix (one Redis, no cluster). KEYS: due. ARGV: now, lease end, limit,
+# built from ARGV[5], the key prefix (one Redis, no cluster). KEYS: due, inbox. ARGV: now, lease end, limit,
 # lease seconds, prefix.
 _CLAIM_DUE = """
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 local claimed = {}
+local offered = redis.call('LRANGE', KEYS[2], 0, -1)
+if #offered > 0 then redis.call('DEL', KEYS[2]) end
+for _, id in ipairs(offered) do
+  local key = ARGV[5] .. 'delivery:' .. id
+  redis.call('SET', key .. ':lock', '1', 'EX', tonumber(ARGV[4]))
+  redis.call('ZADD', KEYS[1], ARGV[2], id)
+  table.insert(claimed, id)
+  table.insert(claimed, redis.call('GET', key) or '')
+end
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, math.max(0, tonumber(ARGV[3]) - #offered))
 for _, id in ipairs(ids) do
   local key = ARGV[5] .. 'delivery:' .. id
   if redis.call('SET', key .. ':lock', '1', 'NX', 'EX', tonumber(ARGV[4])) then
@@ -39,20 +49,38 @@ end
 return claimed
 """
 
+# Each engine running (the `engines` set, refreshed every round) gets an equal share of every subscription's
+# slots, so that one subscription's backlog goes out from every engine, not only from the one that took its slots
+# first. Prepended to the scripts below (Lua has no modules in EVALSHA).
+_SHARE = """
+local function share(engines, now, limit)
+  redis.call('ZREMRANGEBYSCORE', engines, '-inf', now)
+  return math.ceil(limit / math.max(1, redis.call('ZCARD', engines)))
+end
+"""
+
 # Concurrency slots for a batch of deliveries, in order. ARGV: key prefix, now, lease expiry, limit, key ttl (ms),
-# then subscription id, delivery id of each. Each subscription's expired leases go once per batch. A '1' or '0' each.
-_ACQUIRE_SLOTS = """
+# then subscription id, delivery id, and how many attempts of that subscription the caller has in flight, of
+# each. Each subscription's expired leases go once per batch. A slot is free when fewer than the limit are taken
+# and the caller has fewer than its share. A '1' or '0' each.
+_ACQUIRE_SLOTS = (
+    _SHARE
+    + """
 local prefix, now, lease_end, limit, ttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
-local got, swept = {}, {}
-for i = 6, #ARGV, 2 do
-  local inflight, id = prefix .. 'sub:' .. ARGV[i] .. ':inflight', ARGV[i + 1]
-  if not swept[inflight] then
-    swept[inflight] = true
+local mine_at_most = share(prefix .. 'engines', now, limit)
+local got, taken = {}, {}
+for i = 6, #ARGV, 3 do
+  local inflight, id, mine = prefix .. 'sub:' .. ARGV[i] .. ':inflight', ARGV[i + 1], tonumber(ARGV[i + 2])
+  if not taken[inflight] then
+    taken[inflight] = 0
     redis.call('ZREMRANGEBYSCORE', inflight, '-inf', now)
   end
-  if redis.call('ZSCORE', inflight, id) or redis.call('ZCARD', inflight) < limit then
+  if redis.call('ZSCORE', inflight, id) then
+    got[#got + 1] = '1'
+  elseif redis.call('ZCARD', inflight) < limit and mine + taken[inflight] < mine_at_most then
     redis.call('ZADD', inflight, lease_end, id)
     redis.call('PEXPIRE', inflight, ttl)
+    taken[inflight] = taken[inflight] + 1
     got[#got + 1] = '1'
   else
     got[#got + 1] = '0'
@@ -60,24 +88,37 @@ for i = 6, #ARGV, 2 do
 end
 return table.concat(got)
 """
+)
 
 
 # After a batch of attempts, each in turn. KEYS: due. ARGV[1], JSON: prefix, now, window, keep (retention
 # seconds, '' = keep), lease_end (of a slot handed on or a delivery claimed), claim (true: claim the called-up
-# deliveries for the caller, false: make them due now), lock_s, and attempts, each [delivery JSON, id,
-# subscription id, created_ts, due_at ('' = final), '1'/'0' succeeded, status before, status, successor ('' =
-# none), how many to call up]. One JSON argument rather than a dozen keys and arguments per attempt: redis-py's
-# packing of each argument cost the engine more than the script costs Redis. Each attempt's slot goes to its
-# successor (a delivery of the same subscription the engine holds, claimed, already sent on it). The
-# subscription's longest-waiting deliveries called up are claimed for the caller, as the claim script claims
-# (one held elsewhere is left alone), or made due now. A final delivery expires `keep` after its creation; its
-# status log is trimmed to the retention once per batch. Returns the claimed (id, JSON pairs), then per attempt
-# its subscription's recent outcomes, newest first ("1"/"0" each), and health as last_success_ts|failing_since_ts|
-# open_until_ts after it ('' when its subscription was deleted meanwhile).
-_RECORD = """
+# deliveries for the caller, false: make them due now), lock_s, engine (the caller's id), limit (slots per
+# subscription), and attempts, each [delivery JSON, id, subscription id, created_ts, due_at ('' = final),
+# '1'/'0' succeeded, status before, status, successor ('' = none), how many to call up]. One JSON argument
+# rather than a dozen keys and arguments per attempt: redis-py's packing of each argument cost the engine more
+# than the script costs Redis. Each attempt's slot goes to its successor (a delivery of the same subscription
+# the engine holds, claimed, already sent on it). The subscription's longest-waiting deliveries called up are
+# claimed for the caller, as the claim script claims (one held elsewhere is left alone), or made due now. With
+# a slot of the subscription still free after that, the next one in line is claimed for another engine and put
+# in its inbox: the slots an engine leaves at its share go to the others, which may have nothing of the
+# subscription to ask for them with. A final delivery expires `keep` after its creation; its status log is
+# trimmed to the retention once per batch. Returns the claimed (id, JSON pairs), then per attempt its
+# subscription's recent outcomes, newest first ("1"/"0" each), and health as
+# last_success_ts|failing_since_ts|open_until_ts after it ('' when its subscription was deleted meanwhile);
+# then the caller's share of each subscription's slots.
+_RECORD = (
+    _SHARE
+    + """
 local a = cjson.decode(ARGV[1])
 local due, prefix, now, keep = KEYS[1], a.prefix, a.now, a.keep
 local claimed, results, trimmed, pruned = {}, {}, {}, {}
+local engines = prefix .. 'engines'
+local mine_at_most = share(engines, now, a.limit)
+local others = {}
+for _, engine in ipairs(redis.call('ZRANGE', engines, 0, -1)) do
+  if engine ~= a.engine then others[#others + 1] = engine end
+end
 for i, t in ipairs(a.attempts) do
   local data, id, sub, created, due_at, ok, was, status, successor, call_up = unpack(t)
   local key, s = prefix .. 'delivery:' .. id, prefix .. 'sub:' .. sub
@@ -95,6 +136,15 @@ for i, t in ipairs(a.attempts) do
         claimed[#claimed + 1] = called[j]
         claimed[#claimed + 1] = redis.call('GET', other) or ''
       end
+    end
+  end
+  if #others > 0 and redis.call('ZCARD', s .. ':inflight') < a.limit then
+    local offered = redis.call('ZPOPMIN', s .. ':waiting')[1]
+    if offered and redis.call('SET', prefix .. 'delivery:' .. offered .. ':lock', '1', 'NX', 'EX', a.lock_s) then
+      local inbox = prefix .. 'engine:' .. others[i % #others + 1] .. ':inbox'
+      redis.call('ZADD', due, a.lease_end, offered)
+      redis.call('RPUSH', inbox, offered)
+      redis.call('EXPIRE', inbox, a.lock_s)
     end
   end
   if redis.call('EXISTS', key) == 0 then  -- its subscription was deleted meanwhile
@@ -127,8 +177,9 @@ for i, t in ipairs(a.attempts) do
   end
 end
 for outcomes in pairs(trimmed) do redis.call('LTRIM', outcomes, 0, a.window - 1) end
-return {claimed, results}
+return {claimed, results, mine_at_most}
 """
+)
 
 
 @dataclass(frozen=True)
@@ -151,10 +202,15 @@ class DeliveryBatches:
         return [self._claim_due, self._acquire_slots, self._record]
 
     def prepare_attempts(
-        self, deliveries: list[Delivery], max_in_flight: int, slot_ttl_s: float
+        self,
+        deliveries: list[Delivery],
+        max_in_flight: int,
+        slot_ttl_s: float,
+        in_flight: Mapping[str, int],
     ) -> list[AttemptContext]:
-        """For each delivery: its subscription, the subscription's health, the payload and a concurrency slot.
-        Each subscription and each payload is read once for the batch."""
+        """For each delivery: its subscription, the subscription's health, the payload and a concurrency slot, as
+        far as the caller, with `in_flight` attempts per subscription, is within its share of them. Each
+        subscription and each payload is read once for the batch."""
         subs = list(dict.fromkeys(d.subscription_id for d in deliveries))
         refs = list(dict.fromkeys((d.article_id, d.version) for d in deliveries))
         now = time.time()
@@ -165,8 +221,11 @@ class DeliveryBatches:
                 pipe.hgetall(self._key("sub", sub_id, "health"))
             for article_id, version in refs:
                 pipe.get(self._key("payload", article_id, str(version)))
-            batch = [part for d in deliveries for part in (d.subscription_id, d.id)]
-            args = [self.prefix, now, now + slot_ttl_s, max_in_flight, int(slot_ttl_s * 1000), *batch]
+            batch = [
+                part for d in deliveries for part in (d.subscription_id, d.id, in_flight.get(d.subscription_id, 0))
+            ]
+            ttl_ms = int(slot_ttl_s * 1000)
+            args = [self.prefix, now, now + slot_ttl_s, max_in_flight, ttl_ms, *batch]
             self._evalsha(pipe, self._acquire_slots, [], args)
 
         replies = self._pipelined(build)
@@ -207,6 +266,21 @@ class DeliveryBatches:
                 pipe.delete(self._key("delivery", delivery.id, "lock"))
             pipe.execute()
 
+    def inbox(self, engine: str) -> str:
+        """The deliveries other engines offered `engine`, claimed for it, each beside a free slot."""
+        return self._key("engine", engine, "inbox")
+
+    def leave(self, engine: str) -> None:
+        """A stopping `engine`: out of the running set, so that nothing more is offered to it, and what was
+        offered to it due now and unlocked, for the others."""
+        self.redis.zrem(self._key("engines"), engine)
+        offered = self.redis.lpop(self.inbox(engine), 10_000) or []
+        with self.redis.pipeline(transaction=False) as pipe:
+            for delivery_id in offered:
+                pipe.zadd(self._key("due"), {delivery_id: time.time()})
+                pipe.delete(self._key("delivery", delivery_id, "lock"))
+            pipe.execute()
+
     def forget(self, delivery_ids: list[str]) -> None:
         """Claimed ids with no delivery left (its subscription was deleted): off the due set, unlocked."""
         with self.redis.pipeline(transaction=False) as pipe:
@@ -217,20 +291,27 @@ class DeliveryBatches:
 
     def finish_and_claim(
         self,
+        engine: str,
         finished: list[tuple[Delivery, str, bool, str | None, int]],
         window: int,
         lease_s: float,
         limit: int,
+        max_in_flight: int,
+        live_s: float,
         also: Callable = lambda pipe: None,
-    ) -> tuple[list[tuple[list[bool], Health]], list[tuple[str, Delivery | None]]]:
-        """One round trip of the delivery engine. First, after attempts, each as (delivery with the attempt
-        logged, status before, succeeded, successor id or None, how many to call up), each atomically: save the
-        delivery, schedule it or take it off the due set, hand its slot to the successor, call up that many of
-        the deliveries waiting in line for the subscription (claimed for the caller, when it claims: `limit` >
-        0; else due now), record the outcome for the subscription's health and release the delivery's lock.
-        `also(pipe)` queues more (metrics). Then claim due deliveries, earliest first, up to `limit` with those
-        called up. Claimed deliveries are locked and leased for `lease_s` (None: it is gone).
-        Returns, per attempt, its subscription's recent outcomes (newest first) and health; and the claimed."""
+    ) -> tuple[list[tuple[list[bool], Health]], list[tuple[str, Delivery | None]], int | None]:
+        """One round trip of the delivery engine `engine`, which counts as running for `live_s` more. First,
+        after attempts, each as (delivery with the attempt logged, status before, succeeded, successor id or
+        None, how many to call up), each atomically: save the delivery, schedule it or take it off the due set,
+        hand its slot to the successor, call up that many of the deliveries waiting in line for the subscription
+        (claimed for the caller, when it claims: `limit` > 0; else due now) and, should a slot of the
+        subscription still be free, offer the next one to another engine, record the outcome for the
+        subscription's health and release the delivery's lock. `also(pipe)` queues more (metrics). Then claim
+        what other engines offered this one and due deliveries, earliest first, up to `limit` with those
+        called up. Claimed deliveries are
+        locked and leased for `lease_s` (None: it is gone). Returns, per attempt, its subscription's recent
+        outcomes (newest first) and health; the claimed; and the engine's share of each subscription's
+        `max_in_flight` slots (None without attempts)."""
         now, keep = time.time(), self.delivery_retention_s or ""
         due_limit = limit - sum(call_up for *_, call_up in finished)
         batch = {
@@ -241,6 +322,8 @@ class DeliveryBatches:
             "lease_end": now + lease_s,
             "claim": limit > 0,
             "lock_s": max(1, int(lease_s)),
+            "engine": engine,
+            "limit": max_in_flight,
             "attempts": [
                 [
                     to_json(delivery),
@@ -259,19 +342,20 @@ class DeliveryBatches:
         }
 
         def build(pipe) -> None:
+            pipe.zadd(self._key("engines"), {engine: now + live_s})
             if finished:
                 self._evalsha(pipe, self._record, [self._key("due")], [json.dumps(batch)])
             also(pipe)
             if due_limit > 0:
                 lease = [time.time() + lease_s, due_limit, batch["lock_s"], self.prefix]
-                self._evalsha(pipe, self._claim_due, [self._key("due")], [time.time(), *lease])
+                keys = [self._key("due"), self.inbox(engine)]
+                self._evalsha(pipe, self._claim_due, keys, [time.time(), *lease])
 
         replies = self._pipelined(build)
-        flat, results = replies[0] if finished else ([], [])
+        flat, results, share = replies[1] if finished else ([], [], None)
         flat = [*flat, *(replies[-1] if due_limit > 0 else [])]
-        return [_recorded(result) for result in results], [
-            (delivery_id, from_json(data)) for delivery_id, data in zip(flat[::2], flat[1::2], strict=True)
-        ]
+        claimed = [(delivery_id, from_json(data)) for delivery_id, data in zip(flat[::2], flat[1::2], strict=True)]
+        return [_recorded(result) for result in results], claimed, share
 
 
 def _recorded(result: str) -> tuple[list[bool], Health]:

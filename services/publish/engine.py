@@ -25,7 +25,7 @@ import secrets
 import signal
 import socket
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 
 import aiohttp
@@ -68,6 +68,8 @@ class Engine:
         self.nudged = asyncio.Event()  # an attempt ended, or a fan-out round did: a round has something to do
         self.held: dict[str, deque[tuple[float, Ready]]] = {}  # subscription id -> (held since, delivery)
         self.sending: dict[str, Ready] = {}  # delivery id -> attempts in flight
+        self.sending_to: Counter[str] = Counter()  # subscription id -> attempts in flight
+        self.share = p.settings.webhook_max_in_flight  # of each subscription's slots, as last recorded
         self.waiter: asyncio.Future | None = None
         self.stopping = asyncio.Event()
         self.woken, self.outbox_full, self.next_outbox_look = True, False, 0.0
@@ -87,11 +89,12 @@ class Engine:
             await asyncio.wait({self.fanning})
         unfinished = await self.let_attempts_end()
         # the ended attempts first: one may have handed its slot to an attempt put back below, which frees it
-        record_and_claim(self.p, self.finished, 0, self.top_up(self.finished, 0))
+        record_and_claim(self.p, self.id, self.finished, 0, self.top_up(self.finished, 0))
         if unfinished:
             self.p.repo.put_back(unfinished, [], self.p.lease_s)
             log.warning("delivery engine: %d attempt(s) still running at stop handed back, due now", len(unfinished))
         self.hold([])  # stopping: every held delivery goes back in the due-set, due now
+        self.p.repo.leave(self.id)
 
     async def let_attempts_end(self) -> list[tuple[Delivery, float, str, bool]]:
         """Attempts in flight get STOP_S to end; the rest are cancelled, to go back to the due-set, due now with
@@ -116,15 +119,17 @@ class Engine:
         room = self.concurrency - len(self.in_flight) - sum(map(len, self.held.values()))
         call_up = self.top_up(finished, room)
         try:
-            claimed = await asyncio.to_thread(record_and_claim, self.p, finished, room, call_up)
+            claimed, share = await asyncio.to_thread(record_and_claim, self.p, self.id, finished, room, call_up)
         except redis.RedisError:
             self.finished = finished + self.finished  # recorded once Redis answers again
             raise
+        self.share = share or self.share
         gone = [delivery_id for delivery_id, delivery in claimed if delivery is None]
         if gone:
             await asyncio.to_thread(self.p.repo.forget, gone)
         due = [delivery for _, delivery in claimed if delivery is not None]
-        ready, in_line = await asyncio.to_thread(triage, self.p, due) if due else ([], [])
+        in_flight = dict(self.sending_to)
+        ready, in_line = await asyncio.to_thread(triage, self.p, due, in_flight) if due else ([], [])
         for one in ready:
             task = asyncio.create_task(self.attempt(one))
             self.in_flight.add(task)
@@ -145,30 +150,34 @@ class Engine:
 
     def top_up(self, finished: list[tuple[Ready, Attempt, Ready | None]], room: int) -> list[int]:
         """How many of its subscription's waiting deliveries each recorded attempt claims for this engine: one
-        that left its slot free calls up a few (one takes the slot); one that handed its slot on calls up what
-        its subscription's held line lacks, so the line refills in the round trip that records it instead of
-        running dry first, as far as the engine has `room`."""
+        that left its slot free calls up a few (one takes the slot), unless the engine has its share of the
+        subscription's attempts in flight; one that handed its slot on calls up what its subscription's held
+        line lacks, so the line refills in the round trip that records it instead of running dry first, as far
+        as the engine has `room`."""
         freed = self.p.burst
-        room -= freed * sum(successor is None for *_, successor in finished)
         asked: set[str] = set()
         call_up = []
         for ready, _, successor in finished:
             sub_id = ready.delivery.subscription_id
             if successor is None:
-                call_up.append(freed)
+                call_up.append(freed if self.sending_to[sub_id] < self.share else 0)
             elif sub_id in asked or room <= 0:
                 call_up.append(0)
             else:
                 asked.add(sub_id)
                 call_up.append(min(room, HOLD_PER_SUBSCRIPTION - len(self.held.get(sub_id, ()))))
-                room -= call_up[-1]
+            room -= call_up[-1]
         return call_up
 
     def successor(self, ready: Ready, attempt: Attempt) -> Ready | None:
         """A held delivery of the same subscription, to take over the slot of a successful attempt at once (the
-        attempt's record hands the slot on in Redis)."""
-        line = self.held.get(ready.delivery.subscription_id)
-        return line.popleft()[1] if attempt.succeeded and line and not self.stopping.is_set() else None
+        attempt's record hands the slot on in Redis), while this engine is within its share of the
+        subscription's slots: past it (another engine started), the slot is freed for the others."""
+        sub_id = ready.delivery.subscription_id
+        line = self.held.get(sub_id)
+        if attempt.succeeded and line and self.sending_to[sub_id] < self.share and not self.stopping.is_set():
+            return line.popleft()[1]
+        return None
 
     def hold(self, in_line: list[Ready], starting: Iterable[Ready] = ()) -> None:
         """Keep claimed deliveries waiting for a slot of their subscription, a few per subscription and for a
@@ -214,9 +223,14 @@ class Engine:
         """Send `ready`, then each successor that takes over its slot, with no round trip in between."""
         current: Ready | None = ready
         while current is not None:
+            sub_id = current.delivery.subscription_id
             self.sending[current.delivery.id] = current
+            self.sending_to[sub_id] += 1
             attempt = await send(self.p, self.client, current)
             del self.sending[current.delivery.id]
+            self.sending_to[sub_id] -= 1
+            if not self.sending_to[sub_id]:
+                del self.sending_to[sub_id]
             successor = self.successor(current, attempt)
             self.finished.append((current, attempt, successor))  # to the list as it is now: step() swaps it
             self.nudged.set()
@@ -226,7 +240,7 @@ class Engine:
         """Until an attempt or a fan-out round ends, someone wakes the engines, or the poll interval passed."""
         if self.waiter is None or self.waiter.done():
             poll = self.p.settings.webhook_poll_interval_s
-            self.waiter = asyncio.ensure_future(asyncio.to_thread(self.p.repo.wait_for_work, poll))
+            self.waiter = asyncio.ensure_future(asyncio.to_thread(self.p.repo.wait_for_work, poll, self.id))
         if not self.finished and not self.nudged.is_set():
             stop, nudged = asyncio.ensure_future(self.stopping.wait()), asyncio.ensure_future(self.nudged.wait())
             await asyncio.wait({self.waiter, stop, nudged}, return_when=asyncio.FIRST_COMPLETED)

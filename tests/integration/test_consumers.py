@@ -87,8 +87,8 @@ def test_disabling_a_consumer_refuses_its_keys_and_fails_its_deliveries(api, app
 
     p = publisher_of(app)  # the delivery engine's round: claim, then triage (no receiver: only the check ends it)
     p.repo.load_scripts()
-    [(claimed_id, claimed)] = attempts.record_and_claim(p, [], 10)
-    assert claimed_id == delivery["id"] and attempts.triage(p, [claimed]) == ([], [])
+    [(claimed_id, claimed)], _ = attempts.record_and_claim(p, "engine1", [], 10)
+    assert claimed_id == delivery["id"] and attempts.triage(p, [claimed], {}) == ([], [])
     ended = api.get(f"/v1/deliveries/{delivery['id']}", headers=OPERATOR).get_json()
     assert (
         ended["status"] == DeliveryStatus.FAILED and ended["error"] == "consumer disabled" and ended["attempts"] == []

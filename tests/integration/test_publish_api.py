@@ -381,7 +381,7 @@ def test_repository_reloads_scripts_redis_has_lost(app):
     delivery = fanout.new_delivery("sub_x", "art", 1, EventType.PUBLISHED)
     repo._create.sha = repo._acquire_slots.sha = "0" * 40  # as if Redis had never seen them
     assert repo.create_deliveries([(delivery, time.time())]) == [True]
-    assert [ctx.slot for ctx in repo.prepare_attempts([delivery], max_in_flight=1, slot_ttl_s=10)] == [True]
+    assert [ctx.slot for ctx in repo.prepare_attempts([delivery], 1, 10, {})] == [True]
     assert repo.redis.zscore("nf:due", delivery.id) is not None
 
 

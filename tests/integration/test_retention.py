@@ -21,9 +21,8 @@ def delivery(delivery_id: str, age_s: float) -> Delivery:
 
 
 def finish(repo, item: Delivery) -> None:
-    repo.finish_and_claim(
-        [(replace(item, status=DeliveryStatus.SUCCEEDED), DeliveryStatus.PENDING, True, None, 1)], 20, 60, limit=0
-    )
+    succeeded = replace(item, status=DeliveryStatus.SUCCEEDED)
+    repo.finish_and_claim("engine1", [(succeeded, DeliveryStatus.PENDING, True, None, 1)], 20, 60, 0, 4, 3)
 
 
 def test_payloads_expire_after_the_article_retention(repo):

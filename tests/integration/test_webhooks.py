@@ -5,14 +5,17 @@ connection-time SSRF guard. Timings come from settings shrunk per test."""
 import time
 from datetime import datetime
 
+import psutil
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 from svix.webhooks import Webhook as SvixWebhook
 from svix.webhooks import WebhookVerificationError as SvixVerificationError
 
+from services.publish import attempts
 from services.publish.app import create_app
 from services.publish.attempts import Ready
 from services.publish.bootstrap import bootstrap
+from services.publish.delivery import Attempt
 from services.publish.engine import IDLE_HOLD_S, Engine
 from services.publish.fanout import delivery_id, new_delivery, webhook_body
 from shared.celery_app import make_celery
@@ -321,35 +324,52 @@ def test_one_slow_subscriber_cannot_take_every_worker(processes, api, publish):
         assert slow.max_in_progress == 1 and len(slow.received) == 4  # held back, never dropped
 
 
-def test_a_backlog_to_one_subscriber_from_two_engines_keeps_its_in_flight_limit_and_one_webhook_id_each(
+def test_a_backlog_to_one_subscriber_goes_out_from_both_engines_within_its_in_flight_limit_one_webhook_id_each(
     processes, api, store
 ):
-    """Successors go out the moment a slot frees and waiting lines are claimed as they are recorded: still never
-    more than WEBHOOK_MAX_IN_FLIGHT at the subscriber at once, whichever engine sends."""
+    """Each running engine has an equal share of a subscription's slots, and an attempt ending beside a free slot
+    offers another engine the next delivery in line: one subscriber's backlog goes out from both engines. Successors
+    go out the moment a slot frees, and never more than WEBHOOK_MAX_IN_FLIGHT are at the subscriber at once."""
     with Receiver(delay_s=0.02) as receiver:
         sub = subscribe(api, receiver.url)
-        for i in range(60):  # handed over as enrich does it: through the publish outbox, before the engines start
+        engines = [processes(["deliver"], WEBHOOK_MAX_IN_FLIGHT="2").running["deliver"] for _ in range(2)]
+        wait_for(lambda: store.redis.zcard("nf:engines") == 2, 30, "both engines to run")
+        for i in range(100):  # handed over as enrich does it: through the publish outbox
             store.accept(f"line{i}", {"title": "T", "body": f"line{i}"}, f"line{i}-h")
             store.start_enriching(f"line{i}", 1)
             store.save_enriched(f"line{i}", 1, finished(f"line{i}", 1, places=PK))
-        for _ in range(2):
-            processes(["deliver"], WEBHOOK_MAX_IN_FLIGHT="2")
         wait_for(
-            lambda: len(log(api, sub, status=DeliveryStatus.SUCCEEDED, limit=100)) == 60,
+            lambda: len(log(api, sub, status=DeliveryStatus.SUCCEEDED, limit=100)) == 100,
             60,
             "every delivery to succeed",
         )
         assert receiver.max_in_progress == 2
         assert sorted(r.headers["webhook-id"] for r in receiver.received) == sorted(
-            delivery_id(sub["id"], f"line{i}", 1, EventType.PUBLISHED) for i in range(60)
+            delivery_id(sub["id"], f"line{i}", 1, EventType.PUBLISHED) for i in range(100)
         )
+        # which engine sent each: the local ends of its connections (kept alive) are the receiver's clients
+        ports_of = {
+            engine.pid: {
+                c.laddr.port
+                for c in psutil.Process(engine.pid).net_connections()
+                if c.raddr and c.raddr.port == receiver.port
+            }
+            for engine in engines
+        }
+        sent = {pid: sum(r.client[1] in ports for r in receiver.received) for pid, ports in ports_of.items()}
+        assert sum(sent.values()) == 100 and min(sent.values()) >= 20, sent
+
+
+def engine_publisher(app_env):
+    p = bootstrap(Settings.from_env(app_env), make_celery("tests", Settings.from_env(app_env)))
+    p.repo.load_scripts()
+    return p
 
 
 def test_an_engine_sending_nothing_to_a_subscription_puts_what_it_claimed_of_it_in_line_not_in_its_hold(app_env, api):
     """The engine whose attempts have the slots calls the waiting line up as they end; held by an engine with no
     attempt of that subscription, a delivery would wait for that engine's next round (up to a poll interval)."""
-    p = bootstrap(Settings.from_env(app_env), make_celery("tests", Settings.from_env(app_env)))
-    p.repo.load_scripts()
+    p = engine_publisher(app_env)
     sub = subscribe(api, "https://example.com/hook")
     delivery = new_delivery(sub["id"], "held1", 1, EventType.PUBLISHED)
     p.repo.create_deliveries([(delivery, time.time())])
@@ -360,6 +380,38 @@ def test_an_engine_sending_nothing_to_a_subscription_puts_what_it_claimed_of_it_
     assert p.repo.redis.zscore(f"nf:sub:{sub['id']}:waiting", delivery.id) is not None
     assert p.repo.redis.zscore("nf:due", delivery.id) <= time.time() + IDLE_HOLD_S
     assert p.repo.lock_and_read(delivery.id, p.lease_s)[0]  # its lock released
+
+
+def test_an_engine_gets_no_slot_past_its_share_of_a_subscriptions_slots_while_others_run(app_env, api):
+    p = engine_publisher(app_env)
+    sub = subscribe(api, "https://example.com/hook")
+    first, second = (new_delivery(sub["id"], f"share{i}", 1, EventType.PUBLISHED) for i in range(2))
+    p.repo.create_deliveries([(first, time.time()), (second, time.time())])
+    p.repo.redis.zadd("nf:engines", {"engine1": time.time() + 10, "engine2": time.time() + 10})
+    # limit 4, two engines: a share of 2; the caller has 1 in flight, so one more slot
+    assert [ctx.slot for ctx in p.repo.prepare_attempts([first, second], 4, 10, {sub["id"]: 1})] == [True, False]
+    p.repo.redis.zrem("nf:engines", "engine2")  # alone: every slot is its share
+    assert [ctx.slot for ctx in p.repo.prepare_attempts([second], 4, 10, {sub["id"]: 2})] == [True]
+
+
+def test_an_attempt_ending_beside_a_free_slot_offers_the_next_delivery_in_line_to_another_engine(app_env, api):
+    p = engine_publisher(app_env)
+    sub = subscribe(api, "https://example.com/hook")
+    sent, waiting = (new_delivery(sub["id"], f"offer{i}", 1, EventType.PUBLISHED) for i in range(2))
+    p.repo.create_deliveries([(sent, time.time()), (waiting, None)], p.lease_s)  # the second waits in line
+    p.repo.save_payloads([("offer0", 1, "{}")])
+    p.repo.redis.zadd("nf:engines", {"engine2": time.time() + 10})
+    [(claimed_id, claimed)], _ = attempts.record_and_claim(p, "engine1", [], 1)
+    assert claimed_id == sent.id
+    [ready], _ = attempts.triage(p, [claimed], {})
+    attempt = Attempt(iso(time.time()), 200, 5, None, "ok", ended=time.time())
+    _, share = attempts.record_and_claim(p, "engine1", [(ready, attempt, None)], 0)  # no successor: a slot frees
+    assert share == 2
+    assert p.repo.redis.lrange("nf:engine:engine2:inbox", 0, -1) == [waiting.id]
+    assert not p.repo.lock_and_read(waiting.id, p.lease_s)[0]  # locked for engine2
+    [(offered_id, offered)], _ = attempts.record_and_claim(p, "engine2", [], 10)
+    assert offered_id == waiting.id and offered.id == waiting.id
+    assert p.repo.redis.llen("nf:engine:engine2:inbox") == 0
 
 
 @pytest.fixture
