@@ -29,6 +29,7 @@ def new_delivery(
     sub_id: str, article_id: str, version: int, event_type: str, now: float | None = None, replay_id: str = "", **extra
 ) -> Delivery:
     now = time.time() if now is None else now
+    created_at = iso(now)
     return Delivery(
         id=delivery_id(sub_id, article_id, version, event_type, replay_id),
         subscription_id=sub_id,
@@ -36,10 +37,12 @@ def new_delivery(
         version=version,
         event_type=event_type,
         created_ts=now,
-        created_at=iso(now),
+        created_at=created_at,
+        next_attempt_ts=now,
+        next_attempt_at=created_at,
         replay_id=replay_id or None,
         **extra,
-    ).due_at(now)
+    )
 
 
 def webhook_body(event_type: str, article: dict, stored: str | None = None) -> str:

@@ -33,13 +33,12 @@ class Delivery:
 
     @classmethod
     def from_dict(cls, data: dict) -> Delivery:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known and v is not None}
+        values = {k: v for k, v in data.items() if k in _FIELDS and v is not None}
         return cls(**{**values, "attempts": tuple(data.get("attempts") or ())})
 
     def as_dict(self) -> dict:
         """As stored (shallow: `dataclasses.asdict` deep-copies every attempt, for nothing)."""
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data = {name: getattr(self, name) for name in _FIELDS}
         data["attempts"] = list(self.attempts)
         return {k: v for k, v in data.items() if k not in _OPTIONAL or v}
 
@@ -50,6 +49,9 @@ class Delivery:
     def due_at(self, when: float | None, **changes) -> Delivery:
         """This delivery with its next attempt at `when` (None: no further attempt) and any other changes."""
         return replace(self, next_attempt_ts=when, next_attempt_at=iso(when) if when is not None else None, **changes)
+
+
+_FIELDS = tuple(f.name for f in fields(Delivery))
 
 
 def to_json(delivery: Delivery) -> str:
