@@ -102,7 +102,7 @@ def _hold_back(
     state = circuit(ctx.health, now)
     if state == OPEN:
         return ctx.health.open_until_ts + random.uniform(0, s.webhook_poll_interval_s)
-    if not ctx.slot:  # the subscription has its fill of attempts in flight
+    if not ctx.slot:  # the subscription has its fill of attempts in flight, or this engine its share of them
         return FOR_SLOT
     if state == HALF_OPEN and not p.repo.take_probe(sub["id"], p.lease_s):
         # another attempt is the probe: wait for its verdict

@@ -20,20 +20,23 @@ from shared.compact import unpack
 
 # Claim due deliveries under a lease: each one's lock taken and its due time pushed to the lease's end, so
 # an engine that dies holding it costs a lease of latency, never the delivery. Deliveries another engine offered
-# this one (its inbox, below) come first, locked for it already: their lease starts again. Returns id, JSON pairs.
-# One held by someone else (the API redelivering it) is looked at again in a second. The delivery keys are
-# built from ARGV[5], the key prefix (one Redis, no cluster). KEYS: due, inbox. ARGV: now, lease end, limit,
-# lease seconds, prefix.
+# this one (its inbox, below) come first, while their lock is still the offer's ('offer:<engine id>'; one left
+# too long, its lock expired and the delivery taken by someone else since, is skipped): their lease starts
+# again. Returns id, JSON pairs. One held by someone else (the API redelivering it) is looked at again in a
+# second. The delivery keys are built from ARGV[5], the key prefix (one Redis, no cluster). KEYS: due, inbox.
+# ARGV: now, lease end, limit, lease seconds, prefix, engine id.
 _CLAIM_DUE = """
 local claimed = {}
 local offered = redis.call('LRANGE', KEYS[2], 0, -1)
 if #offered > 0 then redis.call('DEL', KEYS[2]) end
 for _, id in ipairs(offered) do
   local key = ARGV[5] .. 'delivery:' .. id
-  redis.call('SET', key .. ':lock', '1', 'EX', tonumber(ARGV[4]))
-  redis.call('ZADD', KEYS[1], ARGV[2], id)
-  table.insert(claimed, id)
-  table.insert(claimed, redis.call('GET', key) or '')
+  if redis.call('GET', key .. ':lock') == 'offer:' .. ARGV[6] then
+    redis.call('SET', key .. ':lock', '1', 'EX', tonumber(ARGV[4]))
+    redis.call('ZADD', KEYS[1], ARGV[2], id)
+    table.insert(claimed, id)
+    table.insert(claimed, redis.call('GET', key) or '')
+  end
 end
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, math.max(0, tonumber(ARGV[3]) - #offered))
 for _, id in ipairs(ids) do
@@ -97,14 +100,15 @@ return table.concat(got)
 # subscription), and attempts, each [delivery JSON, id, subscription id, created_ts, due_at ('' = final),
 # '1'/'0' succeeded, status before, status, successor ('' = none), how many to call up]. One JSON argument
 # rather than a dozen keys and arguments per attempt: redis-py's packing of each argument cost the engine more
-# than the script costs Redis. Each attempt's slot goes to its successor (a delivery of the same subscription
-# the engine holds, claimed, already sent on it). The subscription's longest-waiting deliveries called up are
+# than the script costs Redis. The attempted delivery leaves its subscription's line (it may have been claimed
+# from the due set while in it) and its slot goes to its successor (a delivery of the same subscription the
+# engine holds, claimed, already sent on it). The subscription's longest-waiting deliveries called up are
 # claimed for the caller, as the claim script claims (one held elsewhere is left alone), or made due now. With
-# a slot of the subscription still free after that, the next one in line is claimed for another engine and put
-# in its inbox: the slots an engine leaves at its share go to the others, which may have nothing of the
-# subscription to ask for them with. A final delivery expires `keep` after its creation; its status log is
-# trimmed to the retention once per batch. Returns the claimed (id, JSON pairs), then per attempt its
-# subscription's recent outcomes, newest first ("1"/"0" each), and health as
+# a slot of the subscription still free for all the caller claimed, the next one in line is offered to another
+# engine: locked as 'offer:<its id>' and put in its inbox. So the slots an engine leaves at its share go to the
+# others, which may have nothing of the subscription to ask for them with. A final delivery expires `keep`
+# after its creation; its status log is trimmed to the retention once per batch. Returns the claimed (id, JSON
+# pairs), then per attempt its subscription's recent outcomes, newest first ("1"/"0" each), and health as
 # last_success_ts|failing_since_ts|open_until_ts after it ('' when its subscription was deleted meanwhile);
 # then the caller's share of each subscription's slots.
 _RECORD = (
@@ -123,8 +127,10 @@ for i, t in ipairs(a.attempts) do
   local data, id, sub, created, due_at, ok, was, status, successor, call_up = unpack(t)
   local key, s = prefix .. 'delivery:' .. id, prefix .. 'sub:' .. sub
   redis.call('ZREM', s .. ':inflight', id)
+  redis.call('ZREM', s .. ':waiting', id)
   redis.call('DEL', key .. ':lock')
   if successor ~= '' then redis.call('ZADD', s .. ':inflight', a.lease_end, successor) end
+  local mine = 0
   if call_up > 0 then
     local called = redis.call('ZPOPMIN', s .. ':waiting', call_up)
     for j = 1, #called, 2 do
@@ -135,13 +141,16 @@ for i, t in ipairs(a.attempts) do
         redis.call('ZADD', due, a.lease_end, called[j])
         claimed[#claimed + 1] = called[j]
         claimed[#claimed + 1] = redis.call('GET', other) or ''
+        mine = mine + 1
       end
     end
   end
-  if #others > 0 and redis.call('ZCARD', s .. ':inflight') < a.limit then
+  if #others > 0 and redis.call('ZCARD', s .. ':inflight') + mine < a.limit then
     local offered = redis.call('ZPOPMIN', s .. ':waiting')[1]
-    if offered and redis.call('SET', prefix .. 'delivery:' .. offered .. ':lock', '1', 'NX', 'EX', a.lock_s) then
-      local inbox = prefix .. 'engine:' .. others[i % #others + 1] .. ':inbox'
+    local to = others[math.floor(now * 1000 + i) % #others + 1]
+    local lock = offered and prefix .. 'delivery:' .. offered .. ':lock'
+    if offered and redis.call('SET', lock, 'offer:' .. to, 'NX', 'EX', a.lock_s) then
+      local inbox = prefix .. 'engine:' .. to .. ':inbox'
       redis.call('ZADD', due, a.lease_end, offered)
       redis.call('RPUSH', inbox, offered)
       redis.call('EXPIRE', inbox, a.lock_s)
@@ -267,17 +276,19 @@ class DeliveryBatches:
             pipe.execute()
 
     def inbox(self, engine: str) -> str:
-        """The deliveries other engines offered `engine`, claimed for it, each beside a free slot."""
+        """The deliveries other engines offered `engine`, locked for it, each offered when a slot was free."""
         return self._key("engine", engine, "inbox")
 
     def leave(self, engine: str) -> None:
         """A stopping `engine`: out of the running set, so that nothing more is offered to it, and what was
-        offered to it due now and unlocked, for the others."""
+        offered to it (and is still its offer) due now and unlocked, for the others."""
         self.redis.zrem(self._key("engines"), engine)
-        offered = self.redis.lpop(self.inbox(engine), 10_000) or []
+        now = time.time()
+        offered = self._claim_due(
+            keys=[self._key("due"), self.inbox(engine)], args=[now, now, 0, 1, self.prefix, engine]
+        )
         with self.redis.pipeline(transaction=False) as pipe:
-            for delivery_id in offered:
-                pipe.zadd(self._key("due"), {delivery_id: time.time()})
+            for delivery_id in offered[::2]:
                 pipe.delete(self._key("delivery", delivery_id, "lock"))
             pipe.execute()
 
@@ -307,11 +318,10 @@ class DeliveryBatches:
         (claimed for the caller, when it claims: `limit` > 0; else due now) and, should a slot of the
         subscription still be free, offer the next one to another engine, record the outcome for the
         subscription's health and release the delivery's lock. `also(pipe)` queues more (metrics). Then claim
-        what other engines offered this one and due deliveries, earliest first, up to `limit` with those
-        called up. Claimed deliveries are
-        locked and leased for `lease_s` (None: it is gone). Returns, per attempt, its subscription's recent
-        outcomes (newest first) and health; the claimed; and the engine's share of each subscription's
-        `max_in_flight` slots (None without attempts)."""
+        what other engines offered this one and due deliveries, earliest first, up to `limit` with those called
+        up. Claimed deliveries are locked and leased for `lease_s` (None: it is gone). Returns, per attempt, its
+        subscription's recent outcomes (newest first) and health; the claimed; and the engine's share of each
+        subscription's `max_in_flight` slots (None without attempts)."""
         now, keep = time.time(), self.delivery_retention_s or ""
         due_limit = limit - sum(call_up for *_, call_up in finished)
         batch = {
@@ -349,7 +359,7 @@ class DeliveryBatches:
             if due_limit > 0:
                 lease = [time.time() + lease_s, due_limit, batch["lock_s"], self.prefix]
                 keys = [self._key("due"), self.inbox(engine)]
-                self._evalsha(pipe, self._claim_due, keys, [time.time(), *lease])
+                self._evalsha(pipe, self._claim_due, keys, [time.time(), *lease, engine])
 
         replies = self._pipelined(build)
         flat, results, share = replies[1] if finished else ([], [], None)

@@ -5,7 +5,9 @@ for the batch), fans out the article versions enrich handed over through the pub
 as many due deliveries from the Redis due-set as it has room for, under a lease (the lock and the due time
 pushed to the lease's end in one script), reads what they need in one more round trip, and starts their
 POSTs concurrently on one keep-alive `aiohttp.ClientSession`. With nothing to do it blocks on the wake list
-(fan-out, redeliver and replay push to it) or at most WEBHOOK_POLL_INTERVAL_S, when retries come due.
+(fan-out, redeliver and replay push to it), the publish outbox and its inbox (deliveries other engines offer
+it) for at most WEBHOOK_POLL_INTERVAL_S, when retries come due. Engines running side by side share every
+subscription's slots equally (docs/delivery-engine.md).
 
 An engine killed mid-batch loses nothing: its claimed deliveries come due again when their lease ends
 and go out under the same webhook-id. SIGTERM stops claiming, lets the attempts in flight end for at most
@@ -94,6 +96,8 @@ class Engine:
             self.p.repo.put_back(unfinished, [], self.p.lease_s)
             log.warning("delivery engine: %d attempt(s) still running at stop handed back, due now", len(unfinished))
         self.hold([])  # stopping: every held delivery goes back in the due-set, due now
+        if self.waiter is not None:  # its BLPOP could otherwise take an offer after leave() and put it back
+            await asyncio.wait({self.waiter})
         self.p.repo.leave(self.id)
 
     async def let_attempts_end(self) -> list[tuple[Delivery, float, str, bool]]:
@@ -116,7 +120,7 @@ class Engine:
             self.fanning = asyncio.ensure_future(asyncio.to_thread(drain_outbox, self.p, OUTBOX_BATCH, self.id, busy))
             self.fanning.add_done_callback(self.fanned)
         finished, self.finished = self.finished, []
-        room = self.concurrency - len(self.in_flight) - sum(map(len, self.held.values()))
+        room = self.room()
         call_up = self.top_up(finished, room)
         try:
             claimed, share = await asyncio.to_thread(record_and_claim, self.p, self.id, finished, room, call_up)
@@ -155,18 +159,23 @@ class Engine:
         line lacks, so the line refills in the round trip that records it instead of running dry first, as far
         as the engine has `room`."""
         freed = self.p.burst
+        frees = [
+            successor is None and self.sending_to[ready.delivery.subscription_id] < self.share
+            for ready, _, successor in finished
+        ]
+        room -= freed * sum(frees)
         asked: set[str] = set()
         call_up = []
-        for ready, _, successor in finished:
+        for (ready, _, successor), slot_freed in zip(finished, frees, strict=True):
             sub_id = ready.delivery.subscription_id
             if successor is None:
-                call_up.append(freed if self.sending_to[sub_id] < self.share else 0)
+                call_up.append(freed if slot_freed else 0)
             elif sub_id in asked or room <= 0:
                 call_up.append(0)
             else:
                 asked.add(sub_id)
                 call_up.append(min(room, HOLD_PER_SUBSCRIPTION - len(self.held.get(sub_id, ()))))
-            room -= call_up[-1]
+                room -= call_up[-1]
         return call_up
 
     def successor(self, ready: Ready, attempt: Attempt) -> Ready | None:
@@ -224,23 +233,31 @@ class Engine:
         current: Ready | None = ready
         while current is not None:
             sub_id = current.delivery.subscription_id
-            self.sending[current.delivery.id] = current
+            self.sending[current.delivery.id] = current  # left there when cancelled: run() hands it back
             self.sending_to[sub_id] += 1
-            attempt = await send(self.p, self.client, current)
+            try:
+                attempt = await send(self.p, self.client, current)
+            finally:
+                self.sending_to[sub_id] -= 1
+                if not self.sending_to[sub_id]:
+                    del self.sending_to[sub_id]
             del self.sending[current.delivery.id]
-            self.sending_to[sub_id] -= 1
-            if not self.sending_to[sub_id]:
-                del self.sending_to[sub_id]
             successor = self.successor(current, attempt)
             self.finished.append((current, attempt, successor))  # to the list as it is now: step() swaps it
             self.nudged.set()
             current = successor
 
+    def room(self) -> int:
+        """How many more deliveries this engine takes on: DELIVER_CONCURRENCY less those in flight and held."""
+        return self.concurrency - len(self.in_flight) - sum(map(len, self.held.values()))
+
     async def idle(self) -> None:
-        """Until an attempt or a fan-out round ends, someone wakes the engines, or the poll interval passed."""
+        """Until an attempt or a fan-out round ends, someone wakes the engines, another engine offers this one a
+        delivery (while it has room for one), or the poll interval passed."""
         if self.waiter is None or self.waiter.done():
-            poll = self.p.settings.webhook_poll_interval_s
-            self.waiter = asyncio.ensure_future(asyncio.to_thread(self.p.repo.wait_for_work, poll, self.id))
+            poll, offers = self.p.settings.webhook_poll_interval_s, self.room() > 0
+            wait = asyncio.to_thread(self.p.repo.wait_for_work, poll, self.id, offers)
+            self.waiter = asyncio.ensure_future(wait)
         if not self.finished and not self.nudged.is_set():
             stop, nudged = asyncio.ensure_future(self.stopping.wait()), asyncio.ensure_future(self.nudged.wait())
             await asyncio.wait({self.waiter, stop, nudged}, return_when=asyncio.FIRST_COMPLETED)

@@ -20,7 +20,8 @@ Keys (under `nf:`):
   deliver-wake                  list   pushed when there is work now, so idle engines wake at once
   engines                       zset   delivery engine id -> until when it counts as running (refreshed each
                                        round): each gets an equal share of every subscription's slots
-  engine:<id>:inbox             list   deliveries another engine offered this one, claimed for it, with a slot free
+  engine:<id>:inbox             list   deliveries another engine offered this one (locked 'offer:<id>'), each
+                                       when a slot of its subscription was free
   fanning                       string the engine that took the last fan-out round, for a second: an engine with
                                 attempts in flight leaves the publish outbox to it
 Kept by shared/store.py: feed (zset article id -> publication time) and each article's `published_version`
@@ -388,13 +389,13 @@ class PublishRepository(DeliveryBatches):
         args = [engine_id, max(1, int(hold_s * 1000)), "1" if yielding else "0"]
         return bool(self._fan_out_turn(keys=[self._key("fanning")], args=args))
 
-    def wait_for_work(self, timeout_s: float, engine: str) -> None:
-        """Block until woken, an article version is handed to publish or another engine offers `engine` a
-        delivery (either is put back where it was, for the round that follows), or `timeout_s` has passed.
-        Redis away: just wait."""
-        outbox, inbox = self._key("publish-outbox"), self.inbox(engine)
+    def wait_for_work(self, timeout_s: float, engine: str, offers: bool) -> None:
+        """Block until woken, an article version is handed to publish or (with `offers`) another engine offers
+        `engine` a delivery (either is put back where it was, for the round that follows), or `timeout_s` has
+        passed. Redis away: just wait."""
+        lists = [self._key("deliver-wake"), self._key("publish-outbox"), *([self.inbox(engine)] if offers else [])]
         try:
-            popped = self.redis.blpop([self._key("deliver-wake"), outbox, inbox], timeout=timeout_s)
+            popped = self.redis.blpop(lists, timeout=timeout_s)
             if popped and popped[0] != self._key("deliver-wake"):
                 self.redis.lpush(popped[0], popped[1])
         except redis.RedisError:
