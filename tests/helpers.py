@@ -6,6 +6,7 @@ import base64
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -115,6 +116,12 @@ def process_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+# A Procfile process a test starts gets SIGTERM when the test process ends, however it ends: a test run killed
+# midway would otherwise leave its stack running against a Redis db that the next run claims again, taking that
+# run's outbox entries and tasks (util-linux's setpriv sets the parent-death signal, which survives the execs).
+DIE_WITH_PARENT = ["setpriv", "--pdeathsig", "TERM"] if shutil.which("setpriv") else []
+
+
 @dataclass
 class Processes:
     """Procfile entries started as real processes, stopped (and their logs kept) at the end."""
@@ -126,8 +133,7 @@ class Processes:
     def start(self, name: str) -> subprocess.Popen:
         with open(self.log_dir / f"{name}.log", "ab") as log:  # the child keeps its own descriptor
             proc = subprocess.Popen(
-                procfile()[name],
-                shell=True,
+                [*DIE_WITH_PARENT, "/bin/sh", "-c", procfile()[name]],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,

@@ -1,8 +1,11 @@
-"""The enrich worker and the sweeper as real processes (the Procfile's commands) on real Redis.
-Delivery by the delivery engine is tested in test_webhooks.py."""
+"""The enrich worker and the sweeper as real processes (the Procfile's commands) on real Redis, and those
+processes ending with the test that started them. Delivery by the delivery engine is tested in test_webhooks.py."""
 
+import subprocess
+import sys
 import time
 
+import psutil
 import pytest
 
 from shared.celery_app import make_celery
@@ -10,7 +13,7 @@ from shared.config import Settings
 from shared.contracts import ArticleState, Task
 from shared.store import ArticleStore, connect
 from tests.articles import assert_finished_article, finished
-from tests.helpers import queued_messages, seed_article, wait_for
+from tests.helpers import DIE_WITH_PARENT, ROOT, queued_messages, seed_article, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -80,3 +83,21 @@ def test_sweeper_hands_an_enriched_article_whose_fan_out_was_lost_back_to_the_de
     wait_for(
         lambda: state_of(store, "unpublished") == ArticleState.PUBLISHED, 60, "the sweeper to hand the article back"
     )
+
+
+def test_the_processes_a_test_starts_stop_when_the_test_process_dies(app_env, tmp_path):
+    """A test run killed midway leaves no stack behind to take the next run's work from the db it claims again."""
+    if not DIE_WITH_PARENT:
+        pytest.skip("util-linux's setpriv is not installed")
+    starter = (
+        f"import sys, time; sys.path.insert(0, {str(ROOT)!r}); from pathlib import Path; "
+        "from tests.helpers import Processes, process_env; "
+        f"proc = Processes(process_env(**{app_env!r}), Path({str(tmp_path)!r})).start('deliver'); "
+        "print(proc.pid, flush=True); time.sleep(600)"
+    )
+    test_process = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True)
+    engine = psutil.Process(int(test_process.stdout.readline()))
+    wait_for(lambda: engine.cmdline()[1:3] == ["-m", "services.publish.engine"], 30, "the engine to start")
+    test_process.kill()
+    test_process.wait()
+    wait_for(lambda: not engine.is_running() or engine.status() == psutil.STATUS_ZOMBIE, 30, "the engine to stop")
