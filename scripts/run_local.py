@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -103,12 +104,16 @@ def main() -> int:
     print(f"REDIS_URL={env['REDIS_URL']}")
     print(f"ingest  http://localhost:{env.get('INGEST_PORT', '8001')}   INGEST_API_KEYS={env['INGEST_API_KEYS']}")
     print(f"publish http://localhost:{env.get('PUBLISH_PORT', '8002')}   PUBLISH_API_KEY={env['PUBLISH_API_KEY']}")
+    honcho = subprocess.Popen(
+        [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile")], env=env, cwd=ROOT
+    )
+    # SIGTERM (a supervisor, `kill`) reaches only this process: honcho stops every process on it, as on Ctrl-C,
+    # which reaches the whole terminal's process group. Redis goes last, once they are gone.
+    signal.signal(signal.SIGTERM, lambda *_: honcho.terminate())
     try:
-        return subprocess.call(
-            [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile")], env=env, cwd=ROOT
-        )
+        return honcho.wait()
     except KeyboardInterrupt:
-        return 0
+        return honcho.wait()
     finally:
         if server:
             server.terminate()
