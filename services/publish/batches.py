@@ -147,13 +147,14 @@ for i, t in ipairs(a.attempts) do
   end
   if #others > 0 and redis.call('ZCARD', s .. ':inflight') + mine < a.limit then
     local offered = redis.call('ZPOPMIN', s .. ':waiting')[1]
-    local to = others[math.floor(now * 1000 + i) % #others + 1]
-    local lock = offered and prefix .. 'delivery:' .. offered .. ':lock'
-    if offered and redis.call('SET', lock, 'offer:' .. to, 'NX', 'EX', a.lock_s) then
-      local inbox = prefix .. 'engine:' .. to .. ':inbox'
-      redis.call('ZADD', due, a.lease_end, offered)
-      redis.call('RPUSH', inbox, offered)
-      redis.call('EXPIRE', inbox, a.lock_s)
+    if offered then
+      local to = others[math.floor(now * 1000 + i) % #others + 1]
+      if redis.call('SET', prefix .. 'delivery:' .. offered .. ':lock', 'offer:' .. to, 'NX', 'EX', a.lock_s) then
+        local inbox = prefix .. 'engine:' .. to .. ':inbox'
+        redis.call('ZADD', due, a.lease_end, offered)
+        redis.call('RPUSH', inbox, offered)
+        redis.call('EXPIRE', inbox, a.lock_s)
+      end
     end
   end
   if redis.call('EXISTS', key) == 0 then  -- its subscription was deleted meanwhile

@@ -193,7 +193,7 @@ class Engine:
         short while (their subscription as read when claimed stays current enough), when this engine has (or is
         `starting`) attempts of that subscription, whose ends hand it their slots. The rest go back in line."""
         now, in_line_again, elsewhere, soon = time.monotonic(), [], [], []
-        sending = {ready.delivery.subscription_id for ready in (*self.sending.values(), *starting)}
+        sending = {*self.sending_to, *(ready.delivery.subscription_id for ready in starting)}
         for ready in in_line:
             sub_id = ready.delivery.subscription_id
             if sub_id not in sending:
