@@ -395,6 +395,16 @@ def test_an_engine_gets_no_slot_past_its_share_of_a_subscriptions_slots_while_ot
     assert [ctx.slot for ctx in p.repo.prepare_attempts([second], 4, 10, {sub["id"]: 2})] == [True]
 
 
+def engine1_sends_the_due_one(p, room: int = 0, call_up: int = 0) -> tuple[Delivery, list, int | None]:
+    """engine1 claims the one delivery due, and records a successful attempt of it with no successor (its slot
+    frees), calling up `call_up` of its line with `room`. Returns it, what that record claimed and the share."""
+    [(_, claimed)], _ = attempts.record_and_claim(p, "engine1", [], 1)
+    [ready], _ = attempts.triage(p, [claimed], {})
+    attempt = Attempt(iso(time.time()), 200, 5, None, "ok", ended=time.time())
+    called_up, share = attempts.record_and_claim(p, "engine1", [(ready, attempt, None)], room, [call_up])
+    return claimed, called_up, share
+
+
 def offered_to_engine2(p, sub: dict) -> Delivery:
     """engine1 sends one delivery of `sub` and records it beside a free slot, engine2 running: the next one in
     line is offered to engine2. Returns that one."""
@@ -402,12 +412,8 @@ def offered_to_engine2(p, sub: dict) -> Delivery:
     p.repo.create_deliveries([(sent, time.time()), (waiting, None)], p.lease_s)  # the second waits in line
     p.repo.save_payloads([("offer0", 1, "{}")])
     p.repo.redis.zadd("nf:engines", {"engine2": time.time() + 10})
-    [(claimed_id, claimed)], _ = attempts.record_and_claim(p, "engine1", [], 1)
-    assert claimed_id == sent.id
-    [ready], _ = attempts.triage(p, [claimed], {})
-    attempt = Attempt(iso(time.time()), 200, 5, None, "ok", ended=time.time())
-    _, share = attempts.record_and_claim(p, "engine1", [(ready, attempt, None)], 0)  # no successor: a slot frees
-    assert share == 2
+    claimed, _, share = engine1_sends_the_due_one(p)
+    assert claimed.id == sent.id and share == 2
     assert p.repo.redis.lrange("nf:engine:engine2:inbox", 0, -1) == [waiting.id]
     assert p.repo.redis.get(f"nf:delivery:{waiting.id}:lock") == "offer:engine2"
     assert p.lease_s - 2 <= p.repo.redis.zscore("nf:due", waiting.id) - time.time() <= p.lease_s  # due at its lease end
@@ -449,10 +455,7 @@ def test_an_attempted_delivery_leaves_its_subscriptions_line_and_is_not_called_u
     p.repo.create_deliveries([(delivery, None)], p.lease_s)  # in line, due a lease later
     p.repo.redis.zadd("nf:due", {delivery.id: time.time()})  # due now all the same
     p.repo.save_payloads([("inline", 1, "{}")])
-    [(_, claimed)], _ = attempts.record_and_claim(p, "engine1", [], 1)
-    [ready], _ = attempts.triage(p, [claimed], {})
-    attempt = Attempt(iso(time.time()), 200, 5, None, "ok", ended=time.time())
-    called_up, _ = attempts.record_and_claim(p, "engine1", [(ready, attempt, None)], 10, [8])
+    _, called_up, _ = engine1_sends_the_due_one(p, room=10, call_up=8)
     assert called_up == []
     assert len(p.repo.delivery(delivery.id).attempts) == 1
 
